@@ -1,0 +1,132 @@
+/* vireo-domain.h: one virtual machine on a connection
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Abstract; each backend subclasses it.  Properties reflect the last state the
+ * backend reported (through events, never by polling the list); actions are
+ * _async/_finish pairs that run off the main thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vireo-stats.h"
+
+G_BEGIN_DECLS
+
+/* Same values and order as libvirt's virDomainState. */
+typedef enum {
+    VIREO_DOMAIN_STATE_NOSTATE,
+    VIREO_DOMAIN_STATE_RUNNING,
+    VIREO_DOMAIN_STATE_BLOCKED,
+    VIREO_DOMAIN_STATE_PAUSED,
+    VIREO_DOMAIN_STATE_SHUTDOWN, /* shutting down */
+    VIREO_DOMAIN_STATE_SHUTOFF,
+    VIREO_DOMAIN_STATE_CRASHED,
+    VIREO_DOMAIN_STATE_PMSUSPENDED,
+} VireoDomainState;
+
+GType vireo_domain_state_get_type(void) G_GNUC_CONST;
+#define VIREO_TYPE_DOMAIN_STATE (vireo_domain_state_get_type())
+
+typedef enum {
+    VIREO_DOMAIN_ACTION_START,
+    VIREO_DOMAIN_ACTION_SHUTDOWN,  /* ACPI power button */
+    VIREO_DOMAIN_ACTION_REBOOT,
+    VIREO_DOMAIN_ACTION_FORCE_OFF,
+    VIREO_DOMAIN_ACTION_PAUSE,
+    VIREO_DOMAIN_ACTION_RESUME,
+    VIREO_DOMAIN_ACTION_SAVE,      /* managed save; the next start restores it */
+} VireoDomainAction;
+
+GType vireo_domain_action_get_type(void) G_GNUC_CONST;
+#define VIREO_TYPE_DOMAIN_ACTION (vireo_domain_action_get_type())
+
+typedef enum {
+    VIREO_DOMAIN_DELETE_NONE = 0,
+    VIREO_DOMAIN_DELETE_STORAGE = 1 << 0, /* also delete the VM's disk volumes */
+} VireoDomainDeleteFlags;
+
+typedef struct _VireoConnection VireoConnection;
+
+#define VIREO_TYPE_DOMAIN (vireo_domain_get_type())
+G_DECLARE_DERIVABLE_TYPE(VireoDomain, vireo_domain, VIREO, DOMAIN, GObject)
+
+struct _VireoDomainClass {
+    GObjectClass parent_class;
+
+    void (*action_async)(VireoDomain *self, VireoDomainAction action, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+    gboolean (*action_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+    void (*delete_async)(VireoDomain *self, VireoDomainDeleteFlags flags,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data);
+    gboolean (*delete_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+    /* inactive: the persistent definition rather than the live one */
+    void (*get_xml_async)(VireoDomain *self, gboolean inactive, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data);
+    char *(*get_xml_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+    /* Disk paths (file or volume) that DELETE_STORAGE would remove. */
+    void (*list_storage_async)(VireoDomain *self, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+    GStrv (*list_storage_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+
+    gpointer padding[8];
+};
+
+VireoConnection *vireo_domain_get_connection(VireoDomain *self);
+const char *vireo_domain_get_name(VireoDomain *self);
+const char *vireo_domain_get_uuid(VireoDomain *self);
+/* Short description from <title>; NULL when unset. */
+const char *vireo_domain_get_title(VireoDomain *self);
+VireoDomainState vireo_domain_get_state(VireoDomain *self);
+/* Why it is in that state, for the user ("booted", "crashed", "shut down by the guest"…). */
+const char *vireo_domain_get_state_reason(VireoDomain *self);
+guint vireo_domain_get_vcpus(VireoDomain *self);
+/* Current memory in KiB. */
+guint64 vireo_domain_get_memory(VireoDomain *self);
+guint64 vireo_domain_get_max_memory(VireoDomain *self);
+gboolean vireo_domain_get_persistent(VireoDomain *self);
+gboolean vireo_domain_get_has_managed_save(VireoDomain *self);
+/* TRUE while the VM runs or is paused (a console can be shown). */
+gboolean vireo_domain_is_active(VireoDomain *self);
+/* Whether @action makes sense in the current state (for sensitivity of buttons). */
+gboolean vireo_domain_can_do(VireoDomain *self, VireoDomainAction action);
+
+/* The statistics history; the domain emits "stats-updated" after each sample. */
+VireoStats *vireo_domain_get_stats(VireoDomain *self);
+
+/* A translated, human name for a state ("Running", "Shut off"…). */
+const char *vireo_domain_state_to_string(VireoDomainState state);
+/* The icon name for a state in lists. */
+const char *vireo_domain_state_to_icon_name(VireoDomainState state);
+
+void vireo_domain_action_async(VireoDomain *self, VireoDomainAction action,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean vireo_domain_action_finish(VireoDomain *self, GAsyncResult *result, GError **error);
+
+void vireo_domain_delete_async(VireoDomain *self, VireoDomainDeleteFlags flags,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean vireo_domain_delete_finish(VireoDomain *self, GAsyncResult *result, GError **error);
+
+void vireo_domain_get_xml_async(VireoDomain *self, gboolean inactive, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+char *vireo_domain_get_xml_finish(VireoDomain *self, GAsyncResult *result, GError **error);
+
+void vireo_domain_list_storage_async(VireoDomain *self, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+GStrv vireo_domain_list_storage_finish(VireoDomain *self, GAsyncResult *result, GError **error);
+
+/* For backends (src/core only): update what the hypervisor reported.  Each
+ * setter notifies only on change. */
+void vireo_domain_set_name(VireoDomain *self, const char *name);
+void vireo_domain_set_title(VireoDomain *self, const char *title);
+void vireo_domain_set_state(VireoDomain *self, VireoDomainState state, const char *reason);
+void vireo_domain_set_vcpus(VireoDomain *self, guint vcpus);
+void vireo_domain_set_memory(VireoDomain *self, guint64 memory_kib, guint64 max_memory_kib);
+void vireo_domain_set_persistent(VireoDomain *self, gboolean persistent);
+void vireo_domain_set_has_managed_save(VireoDomain *self, gboolean has_managed_save);
+
+G_END_DECLS
