@@ -479,7 +479,7 @@ vireo_connection_open_async(VireoConnection *self, GCancellable *cancellable,
             g_cancellable_connect(cancellable, G_CALLBACK(caller_cancelled),
                                   g_object_ref(priv->open_cancellable), g_object_unref);
     }
-    priv->open_timeout_id = g_timeout_add_seconds(priv->open_timeout, open_timeout_cb, self);
+    priv->open_timeout_id = g_timeout_add(priv->open_timeout * 1000, open_timeout_cb, self);
     g_source_set_name_by_id(priv->open_timeout_id, "[vireo] open timeout");
 
     vireo_connection_set_state(self, VIREO_CONNECTION_STATE_CONNECTING, NULL);

@@ -33,6 +33,10 @@ split(const char *uri, UriParts *parts)
 {
     if (!uri || !strstr(uri, "://"))
         return FALSE;
+    /* What libvirt's own parser refuses too. */
+    for (const char *p = uri; *p; p++)
+        if (g_ascii_isspace(*p) || g_ascii_iscntrl(*p) || strchr("<>\"`{}|\\^", *p))
+            return FALSE;
     if (!g_uri_split(uri, G_URI_FLAGS_ENCODED | G_URI_FLAGS_NON_DNS, &parts->scheme, NULL,
                      &parts->host, NULL, &parts->path, NULL, NULL, NULL))
         return FALSE;

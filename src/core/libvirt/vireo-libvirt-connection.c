@@ -513,8 +513,9 @@ vireo_libvirt_connection_define_xml_finish(VireoConnection *connection, GAsyncRe
 
     VireoDomain *known = vireo_connection_lookup_domain_by_uuid(connection, info->uuid);
     if (known) {
-        /* The DEFINED event may have added it first; read it again so an
-         * older reading cannot win. */
+        /* The DEFINED event may have added it first.  Show the definition
+         * now, and read it again in case a newer reading was overwritten. */
+        vireo_libvirt_domain_apply_info(VIREO_LIBVIRT_DOMAIN(known), info);
         vireo_libvirt_domain_refresh(VIREO_LIBVIRT_DOMAIN(known));
         return g_object_ref(known);
     }

@@ -55,6 +55,12 @@ vireo_libvirt_classify_error(const virError *error, VireoError fallback)
     }
     if (is_closed_connection(error))
         return VIREO_ERROR_NOT_CONNECTED;
+    /* Some drivers (the test driver among them) report a wrong state as an
+     * internal error. */
+    if (message_has(error, "already running") || message_has(error, "not running") ||
+        message_has(error, "not paused") || message_has(error, "already active") ||
+        message_has(error, "not active"))
+        return VIREO_ERROR_INVALID_STATE;
     return fallback;
 }
 
