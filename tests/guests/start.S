@@ -121,7 +121,13 @@ isr_common:
     add $4, %esp
     popa
     add $8, %esp                  /* vector and error code */
-    iret
+    /* A same-privilege iret done by hand: KVM's emulator on hosts
+     * without hardware virtualization cannot emulate a 32-bit iret.
+     * Stack: eip, cs, eflags.  Restore eflags, then return and drop
+     * cs and eflags.  (QEMU and real KVM are just as happy.) */
+    pushl 8(%esp)
+    popfl
+    ret $8
 
     .section .data
     .align 8
