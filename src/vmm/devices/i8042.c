@@ -315,6 +315,16 @@ static void data_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
 
     data[0] = k->out;
     k->status &= ~(STS_OBF | STS_AUX_OBF);
+    /* The line drops when the byte is taken, before the next one is
+     * loaded: every byte is an edge for the (edge-triggered) PIC. */
+    if (k->kbd_irq) {
+        k->kbd_irq = 0;
+        vmm_irq_set(k->m, VMM_I8042_KBD_IRQ, 0);
+    }
+    if (k->aux_irq) {
+        k->aux_irq = 0;
+        vmm_irq_set(k->m, VMM_I8042_AUX_IRQ, 0);
+    }
     update(k);
 }
 
