@@ -1,0 +1,312 @@
+/* control.c: the org.vireo.Vmm1 server.
+ *
+ * A GDBusServer listens on the --control socket (0600, and only peers
+ * with our own uid are let in); the generated skeleton is exported on
+ * every connection at /org/vireo/Vmm1.  Everything runs on the main loop.
+ */
+#include "control/control.h"
+
+#include <gio/gio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices/i8042.h"
+#include "vmm-dbus.h"
+
+#define OBJECT_PATH "/org/vireo/Vmm1"
+
+struct VmmControl {
+    VmmInstance *inst;
+    char *path;
+    GDBusServer *server;
+    GDBusAuthObserver *observer;
+    VmmDbusVmm1 *skeleton;
+    GPtrArray *connections;
+};
+
+static void sync_state(VmmInstance *inst, gpointer data)
+{
+    VmmControl *self = data;
+    const char *state = vmm_state_to_string(inst->state);
+
+    vmm_dbus_vmm1_set_state(self->skeleton, state);
+    vmm_dbus_vmm1_set_resets(self->skeleton, inst->resets);
+    vmm_dbus_vmm1_emit_state_changed(self->skeleton, state);
+    /* the skeleton sends PropertiesChanged from an idle; a VM that is
+     * about to end must still tell its peers */
+    if (inst->state == VMM_STATE_STOPPED)
+        g_dbus_interface_skeleton_flush(
+            G_DBUS_INTERFACE_SKELETON(self->skeleton));
+}
+
+static gboolean fail_unless_running(GDBusMethodInvocation *inv,
+                                    VmmInstance *inst, const char *what)
+{
+    if (inst->state == VMM_STATE_RUNNING)
+        return FALSE;
+    g_dbus_method_invocation_return_error(
+        inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+        "Cannot %s: the VM is %s, not running.", what,
+        vmm_state_to_string(inst->state));
+    return TRUE;
+}
+
+static gboolean on_pause(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                         VmmControl *self)
+{
+    if (fail_unless_running(inv, self->inst, "pause"))
+        return TRUE;
+    vmm_instance_pause(self->inst);
+    vmm_dbus_vmm1_complete_pause(obj, inv);
+    return TRUE;
+}
+
+static gboolean on_resume(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                          VmmControl *self)
+{
+    if (self->inst->state != VMM_STATE_PAUSED) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "Cannot resume: the VM is %s, not paused.",
+            vmm_state_to_string(self->inst->state));
+        return TRUE;
+    }
+    vmm_instance_resume(self->inst);
+    vmm_dbus_vmm1_complete_resume(obj, inv);
+    return TRUE;
+}
+
+static gboolean on_power_button(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                                VmmControl *self)
+{
+    if (fail_unless_running(inv, self->inst, "press the power button"))
+        return TRUE;
+    if (!vmm_instance_power_button(self->inst)) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "This machine has no ACPI power button.");
+        return TRUE;
+    }
+    vmm_dbus_vmm1_complete_power_button(obj, inv);
+    return TRUE;
+}
+
+static gboolean on_reset(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                         VmmControl *self)
+{
+    if (!self->inst->vm_live) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "Cannot reset: the VM is %s.",
+            vmm_state_to_string(self->inst->state));
+        return TRUE;
+    }
+    vmm_instance_reset(self->inst);
+    vmm_dbus_vmm1_complete_reset(obj, inv);
+    return TRUE;
+}
+
+static void quit_after_flush(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VmmControl *self = data;
+
+    g_dbus_connection_flush_finish(G_DBUS_CONNECTION(source), res, NULL);
+    vmm_instance_quit(self->inst, VMM_STATUS_OK);
+}
+
+static gboolean on_quit(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                        VmmControl *self)
+{
+    GDBusConnection *conn = g_dbus_method_invocation_get_connection(inv);
+
+    vmm_dbus_vmm1_complete_quit(obj, inv);
+    /* answer first, then end */
+    g_dbus_connection_flush(conn, NULL, quit_after_flush, self);
+    return TRUE;
+}
+
+static gboolean on_inject(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                          GVariant *codes, VmmControl *self)
+{
+    gsize len;
+    const guint8 *bytes = g_variant_get_fixed_array(codes, &len, 1);
+    int err;
+
+    if (fail_unless_running(inv, self->inst, "type"))
+        return TRUE;
+    err = vmm_i8042_inject_scancodes(&self->inst->vm.machine, bytes, len);
+    if (err < 0) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
+            "The keyboard buffer is full (%s); send fewer scan codes at "
+            "once or wait for the guest to read them.", g_strerror(-err));
+        return TRUE;
+    }
+    vmm_dbus_vmm1_complete_inject_scancodes(obj, inv);
+    return TRUE;
+}
+
+static gboolean on_get_stats(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                             VmmControl *self)
+{
+    VmmInstance *inst = self->inst;
+    GVariantBuilder times, exits, per_vcpu;
+    uint64_t sums[VMM_EXIT_N] = {0};
+    guint64 uptime = 0;
+
+    g_variant_builder_init(&times, G_VARIANT_TYPE("at"));
+    g_variant_builder_init(&exits, G_VARIANT_TYPE("a{st}"));
+    g_variant_builder_init(&per_vcpu, G_VARIANT_TYPE("at"));
+    if (inst->vm_live) {
+        uptime = (guint64)(g_get_monotonic_time() - inst->boot_time_us) * 1000;
+        for (uint32_t i = 0; i < inst->vm.n_cpus; i++) {
+            struct vmm_vcpu *v = &inst->vm.vcpus[i];
+            uint64_t total = 0;
+
+            g_variant_builder_add(&times, "t",
+                                  (guint64)vmm_vcpu_cpu_time_ns(v));
+            for (int k = 0; k < VMM_EXIT_N; k++) {
+                uint64_t n = __atomic_load_n(&v->exits[k], __ATOMIC_RELAXED);
+
+                sums[k] += n;
+                total += n;
+            }
+            g_variant_builder_add(&per_vcpu, "t", (guint64)total);
+        }
+    }
+    for (int k = 0; k < VMM_EXIT_N; k++)
+        g_variant_builder_add(&exits, "{st}", vmm_exit_kind_names[k],
+                              (guint64)sums[k]);
+    vmm_dbus_vmm1_complete_get_stats(obj, inv, uptime,
+                                     g_variant_builder_end(&times),
+                                     g_variant_builder_end(&exits),
+                                     g_variant_builder_end(&per_vcpu));
+    return TRUE;
+}
+
+static gboolean on_authorize(GDBusAuthObserver *observer, GIOStream *stream,
+                             GCredentials *creds, gpointer data)
+{
+    /* the socket is 0600 already; the credentials check says so twice */
+    return creds && g_credentials_get_unix_user(creds, NULL) == getuid();
+}
+
+static void on_closed(GDBusConnection *conn, gboolean remote_peer_vanished,
+                      GError *error, VmmControl *self)
+{
+    g_dbus_interface_skeleton_unexport_from_connection(
+        G_DBUS_INTERFACE_SKELETON(self->skeleton), conn);
+    g_signal_handlers_disconnect_by_data(conn, self);
+    g_ptr_array_remove(self->connections, conn);
+}
+
+static gboolean on_new_connection(GDBusServer *server, GDBusConnection *conn,
+                                  VmmControl *self)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!g_dbus_interface_skeleton_export(
+            G_DBUS_INTERFACE_SKELETON(self->skeleton), conn, OBJECT_PATH,
+            &error)) {
+        g_printerr("vireo-vmm: cannot serve a control client: %s\n",
+                   error->message);
+        return FALSE;
+    }
+    g_ptr_array_add(self->connections, g_object_ref(conn));
+    g_signal_connect(conn, "closed", G_CALLBACK(on_closed), self);
+    return TRUE;
+}
+
+VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
+                            GError **error)
+{
+    g_autoptr(GDBusServer) server = NULL;
+    g_autofree char *guid = g_dbus_generate_guid();
+    g_autofree char *address = NULL;
+    g_autofree char *escaped = g_dbus_address_escape_value(path);
+    VmmControl *self;
+    struct stat st;
+    mode_t old;
+
+    /* a stale socket from an earlier run may go; anything else stays */
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        "%s exists and is not a socket; choose another path.",
+                        path);
+            return NULL;
+        }
+        unlink(path);
+    }
+    self = g_new0(VmmControl, 1);
+    self->inst = inst;
+    self->path = g_strdup(path);
+    self->connections = g_ptr_array_new_with_free_func(g_object_unref);
+    self->observer = g_dbus_auth_observer_new();
+    g_signal_connect(self->observer, "authorize-authenticated-peer",
+                     G_CALLBACK(on_authorize), self);
+
+    address = g_strdup_printf("unix:path=%s", escaped);
+    old = umask(0077); /* the socket is the user's alone */
+    server = g_dbus_server_new_sync(address, G_DBUS_SERVER_FLAGS_NONE, guid,
+                                    self->observer, NULL, error);
+    umask(old);
+    if (!server) {
+        g_prefix_error(error, "cannot listen on %s: ", path);
+        g_ptr_array_unref(self->connections);
+        g_object_unref(self->observer);
+        g_free(self->path);
+        g_free(self);
+        return NULL;
+    }
+    self->server = g_steal_pointer(&server);
+
+    self->skeleton = vmm_dbus_vmm1_skeleton_new();
+    vmm_dbus_vmm1_set_name(self->skeleton, inst->name);
+    vmm_dbus_vmm1_set_uuid(self->skeleton, inst->uuid);
+    vmm_dbus_vmm1_set_state(self->skeleton, vmm_state_to_string(inst->state));
+    vmm_dbus_vmm1_set_vcpus(self->skeleton, inst->n_cpus);
+    vmm_dbus_vmm1_set_memory_bytes(self->skeleton, inst->mem_size);
+    g_signal_connect(self->skeleton, "handle-pause", G_CALLBACK(on_pause),
+                     self);
+    g_signal_connect(self->skeleton, "handle-resume", G_CALLBACK(on_resume),
+                     self);
+    g_signal_connect(self->skeleton, "handle-power-button",
+                     G_CALLBACK(on_power_button), self);
+    g_signal_connect(self->skeleton, "handle-reset", G_CALLBACK(on_reset),
+                     self);
+    g_signal_connect(self->skeleton, "handle-quit", G_CALLBACK(on_quit), self);
+    g_signal_connect(self->skeleton, "handle-inject-scancodes",
+                     G_CALLBACK(on_inject), self);
+    g_signal_connect(self->skeleton, "handle-get-stats",
+                     G_CALLBACK(on_get_stats), self);
+    g_signal_connect(self->server, "new-connection",
+                     G_CALLBACK(on_new_connection), self);
+    inst->notify = sync_state;
+    inst->notify_data = self;
+    g_dbus_server_start(self->server);
+    return self;
+}
+
+void vmm_control_free(VmmControl *self)
+{
+    if (!self)
+        return;
+    self->inst->notify = NULL;
+    g_dbus_server_stop(self->server);
+    for (guint i = 0; i < self->connections->len; i++) {
+        GDBusConnection *conn = self->connections->pdata[i];
+
+        g_signal_handlers_disconnect_by_data(conn, self);
+        g_dbus_connection_flush_sync(conn, NULL, NULL);
+        g_dbus_connection_close_sync(conn, NULL, NULL);
+    }
+    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+    g_ptr_array_unref(self->connections);
+    g_object_unref(self->skeleton);
+    g_object_unref(self->server);
+    g_object_unref(self->observer);
+    unlink(self->path);
+    g_free(self->path);
+    g_free(self);
+}

@@ -1,0 +1,176 @@
+/* instance.c: the VM's lifecycle on the main loop.
+ *
+ * vCPU threads report why they stopped through vmm_vm's stop callback;
+ * the report is carried to the main loop, which powers off, exits with
+ * the debug-exit status, restarts the machine after a reset (or ends it
+ * with --on-reboot=exit) or prints that the guest crashed.
+ */
+#include "instance.h"
+
+#include <stdio.h>
+
+#include "devices/acpi-pm.h"
+
+const char *vmm_state_to_string(VmmState state)
+{
+    switch (state) {
+    case VMM_STATE_STARTING:
+        return "starting";
+    case VMM_STATE_RUNNING:
+        return "running";
+    case VMM_STATE_PAUSED:
+        return "paused";
+    case VMM_STATE_STOPPED:
+        return "stopped";
+    }
+    return "unknown";
+}
+
+static void set_state(VmmInstance *inst, VmmState state)
+{
+    if (inst->state == state)
+        return;
+    inst->state = state;
+    if (inst->notify)
+        inst->notify(inst, inst->notify_data);
+}
+
+typedef struct {
+    VmmInstance *inst;
+    uint64_t generation;
+    enum vmm_stop_reason reason;
+    int status;
+} StopReport;
+
+static gboolean on_stop_main(gpointer data)
+{
+    StopReport *r = data;
+    VmmInstance *inst = r->inst;
+
+    /* a report from a VM we already tore down (reset race) is stale */
+    if (!inst->vm_live || r->generation != inst->resets)
+        return G_SOURCE_REMOVE;
+    switch (r->reason) {
+    case VMM_STOP_POWEROFF:
+        g_printerr("vireo-vmm: %s powered off\n", inst->name);
+        vmm_instance_quit(inst, VMM_STATUS_OK);
+        break;
+    case VMM_STOP_EXIT:
+        vmm_instance_quit(inst, r->status);
+        break;
+    case VMM_STOP_CRASH:
+        vmm_instance_quit(inst, VMM_STATUS_CRASH);
+        break;
+    case VMM_STOP_RESET:
+        if (inst->reboot_exits) {
+            g_printerr("vireo-vmm: %s rebooted; ending as --on-reboot=exit "
+                       "asks\n", inst->name);
+            vmm_instance_quit(inst, VMM_STATUS_OK);
+            break;
+        }
+        vmm_instance_free_vm(inst);
+        vmm_mem_clear(&inst->mem);
+        inst->resets++;
+        if (!vmm_instance_boot(inst))
+            vmm_instance_quit(inst, VMM_STATUS_ERROR);
+        break;
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* vCPU thread (or main loop): hand the report to the main loop */
+static void on_stop(struct vmm_vm *vm, enum vmm_stop_reason reason, int status,
+                    void *opaque)
+{
+    StopReport *r = g_new0(StopReport, 1);
+
+    r->inst = opaque;
+    r->generation = vm->tag;
+    r->reason = reason;
+    r->status = status;
+    g_main_context_invoke_full(NULL, G_PRIORITY_HIGH, on_stop_main, r, g_free);
+}
+
+void vmm_instance_free_vm(VmmInstance *inst)
+{
+    if (!inst->vm_live)
+        return;
+    if (inst->console)
+        vmm_console_detach(inst->console);
+    vmm_vm_destroy(&inst->vm);
+    inst->vm_live = FALSE;
+}
+
+gboolean vmm_instance_boot(VmmInstance *inst)
+{
+    struct vmm_entry entry;
+    int err;
+
+    set_state(inst, VMM_STATE_STARTING);
+    if (!inst->mem.base && (err = vmm_mem_create(&inst->mem, inst->mem_size))) {
+        g_printerr("vireo-vmm: cannot allocate %" G_GUINT64_FORMAT " MiB of "
+                   "guest memory: %s\n", inst->mem_size >> 20,
+                   g_strerror(-err));
+        return FALSE;
+    }
+    if (vmm_vm_create(&inst->vm, &inst->mem, inst->n_cpus) < 0)
+        return FALSE;
+    inst->vm_live = TRUE;
+    if (inst->console)
+        vmm_console_attach(inst->console, &inst->vm.machine);
+    if (vmm_devices_create(&inst->vm.machine) < 0 ||
+        vmm_boot_load(&inst->mem, &inst->boot, &entry) < 0) {
+        vmm_instance_free_vm(inst);
+        return FALSE;
+    }
+    inst->boot_time_us = g_get_monotonic_time();
+    inst->vm.tag = inst->resets;
+    if (vmm_vm_start(&inst->vm, &entry, on_stop, inst) < 0) {
+        vmm_instance_free_vm(inst);
+        return FALSE;
+    }
+    set_state(inst, VMM_STATE_RUNNING);
+    return TRUE;
+}
+
+void vmm_instance_pause(VmmInstance *inst)
+{
+    if (inst->state != VMM_STATE_RUNNING)
+        return;
+    vmm_vm_pause(&inst->vm);
+    set_state(inst, VMM_STATE_PAUSED);
+}
+
+void vmm_instance_resume(VmmInstance *inst)
+{
+    if (inst->state != VMM_STATE_PAUSED)
+        return;
+    vmm_vm_resume(&inst->vm);
+    set_state(inst, VMM_STATE_RUNNING);
+}
+
+void vmm_instance_reset(VmmInstance *inst)
+{
+    if (!inst->vm_live)
+        return;
+    if (inst->state == VMM_STATE_PAUSED)
+        vmm_vm_resume(&inst->vm);
+    /* the same path as a guest-initiated reset */
+    vmm_vm_request_stop(&inst->vm, VMM_STOP_RESET, 0);
+}
+
+gboolean vmm_instance_power_button(VmmInstance *inst)
+{
+    if (!inst->vm_live || inst->state != VMM_STATE_RUNNING)
+        return FALSE;
+    return vmm_acpi_pm_power_button(&inst->vm.machine) == 0;
+}
+
+void vmm_instance_quit(VmmInstance *inst, int status)
+{
+    vmm_instance_free_vm(inst);
+    inst->exit_status = status;
+    set_state(inst, VMM_STATE_STOPPED);
+    if (inst->loop)
+        g_main_loop_quit(inst->loop);
+}
