@@ -108,6 +108,8 @@ on_selected_changed(VireoWindow *self)
 static void
 set_selection(VireoWindow *self, VireoConnection *connection, VireoDomain *domain)
 {
+    if (self->selected_domain == domain && self->selected_connection == connection)
+        return;
     if (self->selected_domain != domain) {
         if (self->selected_domain != NULL)
             g_signal_handlers_disconnect_by_func(self->selected_domain, on_selected_changed, self);
@@ -123,7 +125,8 @@ set_selection(VireoWindow *self, VireoConnection *connection, VireoDomain *domai
         if (connection != NULL)
             g_signal_connect_swapped(connection, "notify", G_CALLBACK(on_selected_changed), self);
     }
-    on_selected_changed(self);
+    if (!gtk_widget_in_destruction(GTK_WIDGET(self)))
+        on_selected_changed(self);
 }
 
 static void
@@ -519,9 +522,8 @@ vireo_window_show_error(VireoWindow *self, const char *title, const char *detail
 /* ---- window ---- */
 
 static void
-vireo_window_unrealize(GtkWidget *widget)
+save_window_state(VireoWindow *self)
 {
-    VireoWindow *self = VIREO_WINDOW(widget);
     gboolean maximized = gtk_window_is_maximized(GTK_WINDOW(self));
     int width, height;
 
@@ -530,7 +532,6 @@ vireo_window_unrealize(GtkWidget *widget)
         gtk_window_get_size(GTK_WINDOW(self), &width, &height);
         g_settings_set(self->settings, "window-size", "(ii)", width, height);
     }
-    GTK_WIDGET_CLASS(vireo_window_parent_class)->unrealize(widget);
 }
 
 static void
@@ -577,6 +578,15 @@ vireo_window_dispose(GObject *object)
     VireoWindow *self = VIREO_WINDOW(object);
     GtkTreeIter iter;
 
+    /* Runs first in gtk_widget_destroy(), while the template children live;
+     * the teardown below happens once. */
+    if (self->settings == NULL) {
+        G_OBJECT_CLASS(vireo_window_parent_class)->dispose(object);
+        return;
+    }
+    if (gtk_widget_get_realized(GTK_WIDGET(self)))
+        save_window_state(self);
+    g_signal_handlers_disconnect_by_data(self->selection, self);
     g_cancellable_cancel(self->cancellable);
     if (self->store != NULL)
         g_signal_handlers_disconnect_by_data(vireo_connection_store_get_connections(self->store),
@@ -619,7 +629,6 @@ vireo_window_class_init(VireoWindowClass *klass)
     object_class->constructed = vireo_window_constructed;
     object_class->dispose = vireo_window_dispose;
     object_class->set_property = vireo_window_set_property;
-    widget_class->unrealize = vireo_window_unrealize;
 
     /* The GtkWindow "application" property is not construct-time; this one is. */
     properties[PROP_APPLICATION_OBJECT] = g_param_spec_object(
