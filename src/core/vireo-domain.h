@@ -128,5 +128,7 @@ void vireo_domain_set_vcpus(VireoDomain *self, guint vcpus);
 void vireo_domain_set_memory(VireoDomain *self, guint64 memory_kib, guint64 max_memory_kib);
 void vireo_domain_set_persistent(VireoDomain *self, gboolean persistent);
 void vireo_domain_set_has_managed_save(VireoDomain *self, gboolean has_managed_save);
+/* Feeds one reading into the history and emits "stats-updated". */
+void vireo_domain_push_stats(VireoDomain *self, const VireoStatsCounters *counters);
 
 G_END_DECLS
