@@ -104,9 +104,9 @@ def main(t):
     t.ok(check is not None and check.checked, 'Force Off is confirmed by default')
     check.click()
     t.ok(wait_for(lambda: not check.checked), 'the confirmation can be turned off')
-    rawinput.pressKey('Escape')
+    find(prefs, 'Close', 'push button').click()
     t.ok(wait_for(lambda: find(app, 'Preferences', 'dialog', timeout=0.5) is None),
-         'Escape closes Preferences')
+         'its Close button closes Preferences')
 
     select_row(table, 'charlie-off')
     find(app, 'Force Off', 'push button').click()
