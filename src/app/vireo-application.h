@@ -1,0 +1,20 @@
+/* vireo-application.h: the Vireo GtkApplication
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vireo-connection-store.h"
+
+G_BEGIN_DECLS
+
+#define VIREO_TYPE_APPLICATION (vireo_application_get_type())
+G_DECLARE_FINAL_TYPE(VireoApplication, vireo_application, VIREO, APPLICATION, GtkApplication)
+
+VireoApplication *vireo_application_new(void);
+GSettings *vireo_application_get_settings(VireoApplication *self);
+VireoConnectionStore *vireo_application_get_store(VireoApplication *self);
+
+G_END_DECLS
