@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "vireo-connection.h"
@@ -711,4 +713,114 @@ vireo_domain_push_stats(VireoDomain *self, const VireoStatsCounters *counters)
     VireoDomainPrivate *priv = vireo_domain_get_instance_private(self);
     vireo_stats_push_counters(priv->stats, counters);
     g_signal_emit(self, signals[SIGNAL_STATS_UPDATED], 0);
+}
+
+/* Console file descriptors travel in tasks as pointers (fd + 1, so that 0 is
+ * a valid descriptor) with a destroy notify that closes them: a result that
+ * nobody collects (cancelled, caller gone) does not leak the descriptor. */
+static void
+close_fd_pointer(gpointer data)
+{
+    close(GPOINTER_TO_INT(data) - 1);
+}
+
+typedef void (*OpenAsyncFunc)(VireoDomain *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+typedef int (*OpenFinishFunc)(VireoDomain *self, GAsyncResult *result, GError **error);
+
+static void
+forward_fd(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GTask) task = user_data;
+    OpenFinishFunc finish = g_task_get_task_data(task);
+    GError *error = NULL;
+
+    int fd = finish(VIREO_DOMAIN(source), result, &error);
+    if (fd >= 0)
+        g_task_return_pointer(task, GINT_TO_POINTER(fd + 1), close_fd_pointer);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+open_console_async(VireoDomain *self, gboolean graphics, OpenAsyncFunc open_async,
+                   OpenFinishFunc open_finish, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+    VireoDomainPrivate *priv = vireo_domain_get_instance_private(self);
+    g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+    g_task_set_source_tag(task, graphics ? (gpointer)vireo_domain_open_graphics_async
+                                         : (gpointer)vireo_domain_open_serial_async);
+    g_task_set_task_data(task, open_finish, NULL);
+
+    if (!check_connected(self, task))
+        return;
+    if (!state_is_active(priv->state)) {
+        g_task_return_new_error(task, VIREO_ERROR, VIREO_ERROR_INVALID_STATE,
+                                _("“%s” is not running. Start it to see its console."),
+                                priv->name);
+        return;
+    }
+    if (!open_async || !open_finish) {
+        if (graphics)
+            g_task_return_new_error(task, VIREO_ERROR, VIREO_ERROR_NOT_SUPPORTED,
+                                    _("This kind of connection cannot show the screen of "
+                                      "“%s”."),
+                                    priv->name);
+        else
+            g_task_return_new_error(task, VIREO_ERROR, VIREO_ERROR_NOT_SUPPORTED,
+                                    _("This kind of connection cannot open the serial "
+                                      "console of “%s”."),
+                                    priv->name);
+        return;
+    }
+    open_async(self, cancellable, forward_fd, g_steal_pointer(&task));
+}
+
+static int
+open_console_finish(VireoDomain *self, GAsyncResult *result, gpointer source_tag,
+                    GError **error)
+{
+    g_return_val_if_fail(VIREO_IS_DOMAIN(self), -1);
+    g_return_val_if_fail(g_task_is_valid(result, self), -1);
+    g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == source_tag, -1);
+
+    gpointer fd = g_task_propagate_pointer(G_TASK(result), error);
+    return fd ? GPOINTER_TO_INT(fd) - 1 : -1;
+}
+
+void
+vireo_domain_open_graphics_async(VireoDomain *self, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_return_if_fail(VIREO_IS_DOMAIN(self));
+    g_return_if_fail(!cancellable || G_IS_CANCELLABLE(cancellable));
+
+    VireoDomainClass *klass = VIREO_DOMAIN_GET_CLASS(self);
+    open_console_async(self, TRUE, klass->open_graphics_async, klass->open_graphics_finish,
+                       cancellable, callback, user_data);
+}
+
+int
+vireo_domain_open_graphics_finish(VireoDomain *self, GAsyncResult *result, GError **error)
+{
+    return open_console_finish(self, result, vireo_domain_open_graphics_async, error);
+}
+
+void
+vireo_domain_open_serial_async(VireoDomain *self, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_return_if_fail(VIREO_IS_DOMAIN(self));
+    g_return_if_fail(!cancellable || G_IS_CANCELLABLE(cancellable));
+
+    VireoDomainClass *klass = VIREO_DOMAIN_GET_CLASS(self);
+    open_console_async(self, FALSE, klass->open_serial_async, klass->open_serial_finish,
+                       cancellable, callback, user_data);
+}
+
+int
+vireo_domain_open_serial_finish(VireoDomain *self, GAsyncResult *result, GError **error)
+{
+    return open_console_finish(self, result, vireo_domain_open_serial_async, error);
 }

@@ -70,8 +70,17 @@ struct _VireoDomainClass {
     void (*list_storage_async)(VireoDomain *self, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
     GStrv (*list_storage_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+    /* Consoles: each finishes with a connected file descriptor the caller
+     * owns (a VNC server; the first serial port or console), or -1 and an
+     * error.  Backends without such consoles leave them NULL. */
+    void (*open_graphics_async)(VireoDomain *self, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+    int (*open_graphics_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+    void (*open_serial_async)(VireoDomain *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+    int (*open_serial_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
 
-    gpointer padding[8];
+    gpointer padding[4];
 };
 
 VireoConnection *vireo_domain_get_connection(VireoDomain *self);
@@ -118,6 +127,23 @@ char *vireo_domain_get_xml_finish(VireoDomain *self, GAsyncResult *result, GErro
 void vireo_domain_list_storage_async(VireoDomain *self, GCancellable *cancellable,
                                      GAsyncReadyCallback callback, gpointer user_data);
 GStrv vireo_domain_list_storage_finish(VireoDomain *self, GAsyncResult *result, GError **error);
+
+/* The graphical console: a connected stream to the VM's VNC server (local
+ * socket, SSH tunnel or the VMM's own), for vnc_display_open_fd().  Finishes
+ * with a file descriptor the caller owns, or -1 and an error:
+ * VIREO_ERROR_NOT_CONNECTED when the connection is closed,
+ * VIREO_ERROR_INVALID_STATE when the VM is not running,
+ * VIREO_ERROR_NOT_SUPPORTED when it has no graphical console (or the backend
+ * has none), VIREO_ERROR_UNREACHABLE when it exists but cannot be reached. */
+void vireo_domain_open_graphics_async(VireoDomain *self, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+int vireo_domain_open_graphics_finish(VireoDomain *self, GAsyncResult *result, GError **error);
+
+/* The text console: a connected byte stream to the first serial port or
+ * console; same ownership and errors as the graphical one. */
+void vireo_domain_open_serial_async(VireoDomain *self, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+int vireo_domain_open_serial_finish(VireoDomain *self, GAsyncResult *result, GError **error);
 
 /* For backends (src/core only): update what the hypervisor reported.  Each
  * setter notifies only on change. */
