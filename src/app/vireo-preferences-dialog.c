@@ -1,4 +1,4 @@
-/* vireo-preferences-dialog.c: confirmations and the statistics interval
+/* vireo-preferences-dialog.c: confirmations, statistics interval, console keys
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,6 +14,7 @@ struct _VireoPreferencesDialog {
     GtkToggleButton *confirm_pause_check;
     GtkToggleButton *confirm_delete_check;
     GtkSpinButton *interval_spin;
+    GtkComboBox *release_keys_combo;
 };
 
 G_DEFINE_FINAL_TYPE(VireoPreferencesDialog, vireo_preferences_dialog, GTK_TYPE_DIALOG)
@@ -34,6 +35,8 @@ vireo_preferences_dialog_class_init(VireoPreferencesDialogClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoPreferencesDialog,
                                          confirm_delete_check);
     gtk_widget_class_bind_template_child(widget_class, VireoPreferencesDialog, interval_spin);
+    gtk_widget_class_bind_template_child(widget_class, VireoPreferencesDialog,
+                                         release_keys_combo);
 }
 
 static void
@@ -62,6 +65,8 @@ vireo_preferences_dialog_new(GtkWindow *parent, GSettings *settings)
     g_settings_bind(settings, "confirm-delete", self->confirm_delete_check, "active",
                     G_SETTINGS_BIND_DEFAULT);
     g_settings_bind(settings, "stats-interval", self->interval_spin, "value",
+                    G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(settings, "console-release-keys", self->release_keys_combo, "active-id",
                     G_SETTINGS_BIND_DEFAULT);
     return GTK_WIDGET(self);
 }

@@ -436,6 +436,8 @@ vireo_vnc_console_init(VireoVncConsole *self)
     vnc_display_set_keep_aspect_ratio(self->display, TRUE);
     vnc_display_set_pointer_grab(self->display, TRUE);
     vnc_display_set_keyboard_grab(self->display, TRUE);
+    /* Other viewers of the same VM stay connected. */
+    vnc_display_set_shared_flag(self->display, TRUE);
     /* A guest that changes resolution is followed, not asked to. */
     vnc_display_set_force_size(self->display, FALSE);
     gtk_widget_set_can_focus(GTK_WIDGET(self->display), TRUE);

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -148,7 +150,8 @@ struct _VireoSshMux {
 
     MuxState state;
     GSubprocess *master;
-    GCancellable *master_cancellable; /* ends the watches of this master */
+    int log_fd;       /* the master's stderr (owned by @master) */
+    guint log_source; /* watches it */
     GString *log;
     GFileMonitor *monitor;
     guint timeout_id;
@@ -179,10 +182,7 @@ remove_dir_contents(const char *dir)
 static void
 stop_master(VireoSshMux *self)
 {
-    if (self->master_cancellable) {
-        g_cancellable_cancel(self->master_cancellable);
-        g_clear_object(&self->master_cancellable);
-    }
+    g_clear_handle_id(&self->log_source, g_source_remove);
     if (self->master) {
         g_subprocess_send_signal(self->master, SIGTERM);
         g_clear_object(&self->master);
@@ -322,11 +322,16 @@ reason_from_log(const char *log)
     return reason->len ? g_string_free(g_steal_pointer(&reason), FALSE) : NULL;
 }
 
+static gboolean drain_log(VireoSshMux *self);
+
 char *
 vireo_ssh_mux_dup_last_error(VireoSshMux *self)
 {
     g_return_val_if_fail(VIREO_IS_SSH_MUX(self), NULL);
 
+    /* ssh says why a channel failed before it closes the stream. */
+    if (self->log_source)
+        drain_log(self);
     const char *last = self->log->str;
     const char *line = g_strrstr(last, "open failed");
     if (line) {
@@ -459,23 +464,6 @@ login_error(VireoSshMux *self, const char *log)
                        reason);
 }
 
-/* The master's stderr, read line by line; its end is the master's end
- * (GSubprocess reaps the process itself). */
-typedef struct {
-    VireoSshMux *self; /* weak */
-    GDataInputStream *stream;
-    GCancellable *cancellable; /* the master's: cancelled when it is stopped */
-} LogReader;
-
-static void
-log_reader_free(LogReader *reader)
-{
-    g_clear_weak_pointer(&reader->self);
-    g_object_unref(reader->stream);
-    g_object_unref(reader->cancellable);
-    g_free(reader);
-}
-
 static void
 master_ended(VireoSshMux *self)
 {
@@ -489,29 +477,37 @@ master_ended(VireoSshMux *self)
         g_debug("The SSH master connection to %s ended: %s", self->dest->host, log);
 }
 
-static void
-read_log_line(GObject *source, GAsyncResult *result, gpointer user_data)
+/* Reads what the master wrote on stderr so far (non-blocking); FALSE at its
+ * end, which is the master's end (GSubprocess reaps the process itself). */
+static gboolean
+drain_log(VireoSshMux *self)
 {
-    LogReader *reader = user_data;
-    VireoSshMux *self = reader->self;
-    gsize length = 0;
-    g_autofree char *line =
-        g_data_input_stream_read_line_finish_utf8(reader->stream, result, &length, NULL);
+    char buffer[1024];
 
-    if (!line) {
-        if (self && !g_cancellable_is_cancelled(reader->cancellable))
-            master_ended(self);
-        log_reader_free(reader);
-        return;
+    for (;;) {
+        ssize_t n = read(self->log_fd, buffer, sizeof buffer);
+        if (n > 0) {
+            g_string_append_len(self->log, buffer, n);
+            if (self->log->len > LOG_MAX)
+                g_string_erase(self->log, 0, self->log->len - LOG_MAX / 2);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n < 0 && errno == EAGAIN;
     }
-    if (self) {
-        g_string_append(self->log, line);
-        g_string_append_c(self->log, '\n');
-        if (self->log->len > LOG_MAX)
-            g_string_erase(self->log, 0, self->log->len - LOG_MAX / 2);
-    }
-    g_data_input_stream_read_line_async(reader->stream, G_PRIORITY_DEFAULT, reader->cancellable,
-                                        read_log_line, reader);
+}
+
+static gboolean
+on_log_readable(int fd, GIOCondition condition, gpointer user_data)
+{
+    VireoSshMux *self = user_data;
+
+    if (drain_log(self))
+        return G_SOURCE_CONTINUE;
+    self->log_source = 0;
+    master_ended(self);
+    return G_SOURCE_REMOVE;
 }
 
 static void
@@ -571,14 +567,14 @@ spawn_master(VireoSshMux *self, GError **error)
     }
     self->state = MUX_STARTING;
     g_string_truncate(self->log, 0);
-    self->master_cancellable = g_cancellable_new();
 
-    LogReader *reader = g_new0(LogReader, 1);
-    g_set_weak_pointer(&reader->self, self);
-    reader->stream = g_data_input_stream_new(g_subprocess_get_stderr_pipe(self->master));
-    reader->cancellable = g_object_ref(self->master_cancellable);
-    g_data_input_stream_read_line_async(reader->stream, G_PRIORITY_DEFAULT, reader->cancellable,
-                                        read_log_line, reader);
+    /* Read from the raw pipe, so that an error message can be fetched the
+     * moment it is needed (vireo_ssh_mux_dup_last_error()). */
+    self->log_fd = g_unix_input_stream_get_fd(
+        G_UNIX_INPUT_STREAM(g_subprocess_get_stderr_pipe(self->master)));
+    g_unix_set_fd_nonblocking(self->log_fd, TRUE, NULL);
+    self->log_source =
+        g_unix_fd_add(self->log_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_log_readable, self);
 
     self->timeout_id = g_timeout_add_seconds(START_TIMEOUT_SECONDS, start_timed_out, self);
     return TRUE;
