@@ -12,6 +12,7 @@
 #include "vireo-connection.h"
 #include "vireo-domain.h"
 #include "vireo-stats.h"
+#include "vireo-ssh.h"
 #include "vireo-uri.h"
 
 G_BEGIN_DECLS

@@ -19,6 +19,7 @@
 #include "vireo-libvirt-connection.h"
 #include "vireo-libvirt-domain.h"
 #include "vireo-libvirt-util.h"
+#include "vireo-ssh.h"
 
 /* Keepalive: a probe every 5 s, the connection is dead after 3 missed. */
 #define KEEPALIVE_INTERVAL 5
@@ -47,6 +48,9 @@ struct _VireoLibvirtConnection {
 
     Session *session; /* the live one, or NULL */
     gboolean stats_running;
+    /* qemu+ssh://: the one SSH login to the host, carrying libvirt's own
+     * connection and every console. */
+    VireoSshMux *mux;
 };
 
 G_DEFINE_FINAL_TYPE(VireoLibvirtConnection, vireo_libvirt_connection, VIREO_TYPE_CONNECTION)
@@ -114,12 +118,20 @@ teardown_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *
     virResetLastError();
 }
 
-/* Closes the session's connection in a thread and drops @session's
- * reference there.  Any thread. */
 static void
-session_shutdown(Session *session)
+teardown_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-    g_autoptr(GTask) task = g_task_new(NULL, NULL, NULL, NULL);
+    /* The SSH master that carried the connection may go now. */
+    g_clear_object(&user_data);
+}
+
+/* Closes the session's connection in a thread and drops @session's
+ * reference there; @mux (may be NULL) is kept until then.  Any thread. */
+static void
+session_shutdown(Session *session, VireoSshMux *mux)
+{
+    g_autoptr(GTask) task =
+        g_task_new(NULL, NULL, teardown_done, mux ? g_object_ref(mux) : NULL);
 
     g_task_set_source_tag(task, session_shutdown);
     g_task_set_task_data(task, session, (GDestroyNotify)session_unref);
@@ -136,7 +148,7 @@ drop_session(VireoLibvirtConnection *self)
         return;
     session->dead = TRUE;
     g_ptr_array_set_size(session->pending, 0);
-    session_shutdown(session);
+    session_shutdown(session, self->mux);
 }
 
 /* Events ---------------------------------------------------------------- */
@@ -291,7 +303,7 @@ static void
 open_result_free(OpenResult *result)
 {
     if (result->session)
-        session_shutdown(result->session);
+        session_shutdown(result->session, NULL);
     g_free(result->hostname);
     if (result->infos)
         g_ptr_array_unref(result->infos);
@@ -300,17 +312,32 @@ open_result_free(OpenResult *result)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OpenResult, open_result_free)
 
+/* What open_thread() opens: @open_uri, which may differ from the
+ * connection's URI (SSH through the shared master), shown in errors. */
+typedef struct {
+    char *uri;
+    char *open_uri;
+} OpenJob;
+
+static void
+open_job_free(OpenJob *job)
+{
+    g_free(job->uri);
+    g_free(job->open_uri);
+    g_free(job);
+}
+
 static void
 open_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
     VireoLibvirtConnection *self = source;
-    const char *uri = task_data;
+    OpenJob *job = task_data;
     GError *error = NULL;
     g_autoptr(OpenResult) result = g_new0(OpenResult, 1);
 
-    virConnectPtr conn = virConnectOpenAuth(uri, NULL, 0);
+    virConnectPtr conn = virConnectOpenAuth(job->open_uri, NULL, 0);
     if (!conn) {
-        vireo_libvirt_set_open_error(&error, uri);
+        vireo_libvirt_set_open_error(&error, job->uri);
         /* FALSE: the caller stopped waiting (cancel or timeout) already. */
         if (g_task_set_return_on_cancel(task, FALSE))
             g_task_return_error(task, error);
@@ -380,18 +407,72 @@ fail:
 }
 
 static void
-vireo_libvirt_connection_open_async(VireoConnection *connection, GCancellable *cancellable,
-                                    GAsyncReadyCallback callback, gpointer user_data)
+open_libvirt(GTask *task, const char *open_uri)
 {
-    g_autoptr(GTask) task = g_task_new(connection, cancellable, callback, user_data);
+    OpenJob *job = g_new0(OpenJob, 1);
 
-    g_task_set_source_tag(task, vireo_libvirt_connection_open_async);
-    g_task_set_task_data(task, g_strdup(vireo_connection_get_uri(connection)), g_free);
+    job->uri = g_strdup(vireo_connection_get_uri(g_task_get_source_object(task)));
+    job->open_uri = g_strdup(open_uri);
+    g_task_set_task_data(task, job, (GDestroyNotify)open_job_free);
     /* virConnectOpen cannot be interrupted: on cancel (or the base class's
      * timeout) the caller gets CANCELLED at once and the thread cleans up
      * whatever it opened when it returns. */
     g_task_set_return_on_cancel(task, TRUE);
     g_task_run_in_thread(task, open_thread);
+}
+
+static void
+mux_started(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GTask) task = user_data;
+    VireoSshMux *mux = VIREO_SSH_MUX(source);
+    VireoConnection *connection = g_task_get_source_object(task);
+    const char *uri = vireo_connection_get_uri(connection);
+    g_autoptr(GError) error = NULL;
+
+    if (!vireo_ssh_mux_start_finish(mux, result, &error)) {
+        /* ssh's own reason for a host that cannot be reached or refuses
+         * the login; anything else is this machine's trouble with the
+         * master, and libvirt may still connect by itself. */
+        if (g_error_matches(error, VIREO_ERROR, VIREO_ERROR_UNREACHABLE) ||
+            g_error_matches(error, VIREO_ERROR, VIREO_ERROR_AUTH_FAILED) ||
+            g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_task_return_error(task, g_steal_pointer(&error));
+            return;
+        }
+        g_message("Connecting to %s without a shared SSH connection: %s", uri, error->message);
+        open_libvirt(task, uri);
+        return;
+    }
+
+    g_autofree char *through_mux = vireo_ssh_mux_dup_libvirt_uri(mux, uri, &error);
+    if (!through_mux)
+        g_message("Connecting to %s without a shared SSH connection: %s", uri, error->message);
+    open_libvirt(task, through_mux ? through_mux : uri);
+}
+
+static void
+vireo_libvirt_connection_open_async(VireoConnection *connection, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data)
+{
+    VireoLibvirtConnection *self = VIREO_LIBVIRT_CONNECTION(connection);
+    const char *uri = vireo_connection_get_uri(connection);
+    g_autoptr(GTask) task = g_task_new(connection, cancellable, callback, user_data);
+    g_autoptr(GError) error = NULL;
+
+    g_task_set_source_tag(task, vireo_libvirt_connection_open_async);
+
+    /* SSH: log in once with a master connection that libvirt's ssh then
+     * rides, and the consoles' forwardings after it. */
+    if (vireo_ssh_uri_is_ssh(uri) && !self->mux)
+        self->mux = vireo_ssh_mux_get_for_uri(uri, &error);
+    if (self->mux) {
+        vireo_ssh_mux_start_async(self->mux, cancellable, mux_started, g_steal_pointer(&task));
+        return;
+    }
+    if (error)
+        g_message("Connecting to %s without a shared SSH connection: %s", uri, error->message);
+    open_libvirt(task, uri);
 }
 
 static gboolean
@@ -431,7 +512,22 @@ vireo_libvirt_connection_open_finish(VireoConnection *connection, GAsyncResult *
 static void
 vireo_libvirt_connection_close(VireoConnection *connection)
 {
-    drop_session(VIREO_LIBVIRT_CONNECTION(connection));
+    VireoLibvirtConnection *self = VIREO_LIBVIRT_CONNECTION(connection);
+
+    drop_session(self);
+    /* Its teardown keeps the master until libvirt is done with it. */
+    g_clear_object(&self->mux);
+}
+
+VireoSshMux *
+vireo_libvirt_connection_get_ssh_mux(VireoLibvirtConnection *self, GError **error)
+{
+    g_return_val_if_fail(VIREO_IS_LIBVIRT_CONNECTION(self), NULL);
+
+    if (!self->mux)
+        self->mux = vireo_ssh_mux_get_for_uri(vireo_connection_get_uri(VIREO_CONNECTION(self)),
+                                              error);
+    return self->mux;
 }
 
 /* Define ---------------------------------------------------------------- */
@@ -743,7 +839,10 @@ vireo_libvirt_connection_poll_stats(VireoConnection *connection)
 static void
 vireo_libvirt_connection_dispose(GObject *object)
 {
-    drop_session(VIREO_LIBVIRT_CONNECTION(object));
+    VireoLibvirtConnection *self = VIREO_LIBVIRT_CONNECTION(object);
+
+    drop_session(self);
+    g_clear_object(&self->mux);
 
     G_OBJECT_CLASS(vireo_libvirt_connection_parent_class)->dispose(object);
 }

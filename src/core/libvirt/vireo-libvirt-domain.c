@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "vireo-connection.h"
+#include "vireo-libvirt-console.h"
 #include "vireo-libvirt-domain.h"
 
 struct _VireoLibvirtDomain {
@@ -528,6 +529,10 @@ vireo_libvirt_domain_class_init(VireoLibvirtDomainClass *klass)
     domain_class->get_xml_finish = vireo_libvirt_domain_get_xml_finish;
     domain_class->list_storage_async = vireo_libvirt_domain_list_storage_async;
     domain_class->list_storage_finish = vireo_libvirt_domain_list_storage_finish;
+    domain_class->open_graphics_async = vireo_libvirt_open_graphics_async;
+    domain_class->open_graphics_finish = vireo_libvirt_open_graphics_finish;
+    domain_class->open_serial_async = vireo_libvirt_open_serial_async;
+    domain_class->open_serial_finish = vireo_libvirt_open_serial_finish;
 }
 
 static void

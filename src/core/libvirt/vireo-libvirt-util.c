@@ -287,8 +287,8 @@ typedef struct {
     int disk_depth;
 } DiskParser;
 
-static const char *
-attribute(const char **names, const char **values, const char *name)
+const char *
+vireo_libvirt_markup_attribute(const char **names, const char **values, const char *name)
 {
     for (guint i = 0; names[i]; i++)
         if (g_str_equal(names[i], name))
@@ -307,8 +307,9 @@ disk_start(GMarkupParseContext *context, const char *element, const char **names
     if (g_str_equal(element, "disk") && stack->next &&
         g_str_equal(stack->next->data, "devices")) {
         parser->current = g_new0(VireoLibvirtDisk, 1);
-        parser->current->type = g_strdup(attribute(names, values, "type"));
-        parser->current->device = g_strdup(attribute(names, values, "device"));
+        parser->current->type = g_strdup(vireo_libvirt_markup_attribute(names, values, "type"));
+        parser->current->device =
+            g_strdup(vireo_libvirt_markup_attribute(names, values, "device"));
         parser->disk_depth = parser->depth;
         return;
     }
@@ -316,15 +317,17 @@ disk_start(GMarkupParseContext *context, const char *element, const char **names
         return;
 
     if (g_str_equal(element, "source")) {
-        const char *file = attribute(names, values, "file");
+        const char *file = vireo_libvirt_markup_attribute(names, values, "file");
         if (!file)
-            file = attribute(names, values, "dev");
+            file = vireo_libvirt_markup_attribute(names, values, "dev");
         g_free(parser->current->file);
         parser->current->file = g_strdup(file);
         g_free(parser->current->pool);
-        parser->current->pool = g_strdup(attribute(names, values, "pool"));
+        parser->current->pool =
+            g_strdup(vireo_libvirt_markup_attribute(names, values, "pool"));
         g_free(parser->current->volume);
-        parser->current->volume = g_strdup(attribute(names, values, "volume"));
+        parser->current->volume =
+            g_strdup(vireo_libvirt_markup_attribute(names, values, "volume"));
     } else if (g_str_equal(element, "readonly")) {
         parser->current->readonly = TRUE;
     } else if (g_str_equal(element, "shareable")) {

@@ -62,6 +62,10 @@ typedef struct {
     gboolean shareable;
 } VireoLibvirtDisk;
 
+/* The value of attribute @name in a GMarkup start_element callback, or NULL. */
+const char *vireo_libvirt_markup_attribute(const char **names, const char **values,
+                                           const char *name);
+
 void vireo_libvirt_disk_free(VireoLibvirtDisk *disk);
 /* The <disk> elements of domain XML; NULL with @error on malformed XML. */
 GPtrArray *vireo_libvirt_parse_disks(const char *xml, GError **error);
