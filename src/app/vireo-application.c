@@ -12,6 +12,7 @@
 
 #include "vireo-application.h"
 #include "vireo-preferences-dialog.h"
+#include "vireo-vm-window.h"
 #include "vireo-window.h"
 
 struct _VireoApplication {
@@ -28,6 +29,8 @@ G_DEFINE_FINAL_TYPE(VireoApplication, vireo_application, GTK_TYPE_APPLICATION)
 static const GOptionEntry option_entries[] = {
     {"connect", 'c', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, NULL,
      N_("Open the libvirt connection at URI for this run (repeatable)"), N_("URI")},
+    {"show-domain-console", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
+     N_("Open the console of the virtual machine NAME on the --connect host"), N_("NAME")},
     {"version", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, NULL,
      N_("Print the version and exit"), NULL},
     {NULL}
@@ -73,14 +76,22 @@ vireo_application_command_line(GApplication *app, GApplicationCommandLine *comma
     VireoApplication *self = VIREO_APPLICATION(app);
     GVariantDict *options = g_application_command_line_get_options_dict(command_line);
     g_autofree const char **uris = NULL;
+    const char *console_name = NULL;
+    VireoConnection *first = NULL;
     g_autoptr(GString) errors = NULL;
 
+    g_variant_dict_lookup(options, "show-domain-console", "&s", &console_name);
     if (g_variant_dict_lookup(options, "connect", "^a&s", &uris)) {
         for (guint i = 0; uris[i] != NULL; i++) {
             g_autoptr(GError) error = NULL;
+            VireoConnection *connection =
+                vireo_connection_store_add(self->store, uris[i], FALSE, FALSE, &error);
 
-            if (vireo_connection_store_add(self->store, uris[i], FALSE, FALSE, &error) != NULL)
+            if (connection != NULL) {
+                if (first == NULL)
+                    first = connection;
                 continue;
+            }
             g_application_command_line_printerr(command_line, "vireo: %s\n", error->message);
             if (errors == NULL)
                 errors = g_string_new(NULL);
@@ -88,6 +99,18 @@ vireo_application_command_line(GApplication *app, GApplicationCommandLine *comma
                 g_string_append_c(errors, '\n');
             g_string_append(errors, error->message);
         }
+    }
+
+    if (console_name != NULL && first == NULL && errors == NULL) {
+        g_application_command_line_printerr(
+            command_line, "vireo: %s\n",
+            _("--show-domain-console needs the host too: add --connect URI."));
+        return 1;
+    }
+    /* Straight into the console: the main window stays closed. */
+    if (console_name != NULL && first != NULL) {
+        vireo_application_show_console(self, first, console_name);
+        return 0;
     }
 
     g_application_activate(app);
@@ -214,6 +237,9 @@ static const struct {
     {"win.force-off", {"<Control><Shift>f", NULL}},
     {"win.save", {"<Control>s", NULL}},
     {"win.delete", {"Delete", NULL}},
+    {"win.open-console", {"<Control>o", NULL}},
+    /* VM windows: the guest gets every other key. */
+    {"win.fullscreen", {"F11", NULL}},
 };
 
 static void
@@ -307,4 +333,25 @@ vireo_application_get_store(VireoApplication *self)
 {
     g_return_val_if_fail(VIREO_IS_APPLICATION(self), NULL);
     return self->store;
+}
+
+void
+vireo_application_show_console(VireoApplication *self, VireoConnection *connection,
+                               const char *domain_name)
+{
+    g_return_if_fail(VIREO_IS_APPLICATION(self));
+    g_return_if_fail(VIREO_IS_CONNECTION(connection));
+    g_return_if_fail(domain_name != NULL);
+
+    for (GList *l = gtk_application_get_windows(GTK_APPLICATION(self)); l; l = l->next) {
+        if (VIREO_IS_VM_WINDOW(l->data) &&
+            vireo_vm_window_get_connection(l->data) == connection &&
+            g_str_equal(vireo_vm_window_get_domain_name(l->data), domain_name)) {
+            gtk_window_present(l->data);
+            return;
+        }
+    }
+    VireoVmWindow *window =
+        vireo_vm_window_new(GTK_APPLICATION(self), self->settings, connection, domain_name);
+    gtk_window_present(GTK_WINDOW(window));
 }

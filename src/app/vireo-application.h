@@ -17,4 +17,8 @@ VireoApplication *vireo_application_new(void);
 GSettings *vireo_application_get_settings(VireoApplication *self);
 VireoConnectionStore *vireo_application_get_store(VireoApplication *self);
 
+/* Presents the window of the VM @domain_name on @connection (one per VM). */
+void vireo_application_show_console(VireoApplication *self, VireoConnection *connection,
+                                    const char *domain_name);
+
 G_END_DECLS

@@ -262,6 +262,19 @@ on_delete(GSimpleAction *action, GVariant *parameter, gpointer user_data)
     gtk_window_present(GTK_WINDOW(dialog));
 }
 
+/* ---- consoles ---- */
+
+static void
+on_open_console(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+    VireoWindow *self = user_data;
+
+    if (self->selected_domain == NULL || self->selected_connection == NULL)
+        return;
+    vireo_application_show_console(self->application, self->selected_connection,
+                                   vireo_domain_get_name(self->selected_domain));
+}
+
 /* ---- connections ---- */
 
 static void
@@ -355,6 +368,7 @@ static const GActionEntry win_actions[] = {
     {"force-off", on_force_off},
     {"save", on_save},
     {"delete", on_delete},
+    {"open-console", on_open_console},
 };
 
 void
@@ -399,6 +413,7 @@ vireo_window_update_actions(VireoWindow *self)
         set_enabled(self, domain_actions[i].name,
                     domain != NULL && vireo_domain_can_do(domain, domain_actions[i].action));
     set_enabled(self, "delete", domain != NULL);
+    set_enabled(self, "open-console", domain != NULL);
 
     if (connection != NULL)
         state = vireo_connection_get_state(connection);

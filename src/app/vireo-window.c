@@ -439,6 +439,13 @@ on_row_activated(GtkTreeView *tree_view, GtkTreePath *path, GtkTreeViewColumn *c
     if (!gtk_tree_model_get_iter(GTK_TREE_MODEL(self->model), &iter, path))
         return;
     object = object_at(self, &iter);
+    if (VIREO_IS_DOMAIN(object)) {
+        VireoConnection *connection = vireo_domain_get_connection(VIREO_DOMAIN(object));
+        if (connection != NULL)
+            vireo_application_show_console(self->application, connection,
+                                           vireo_domain_get_name(VIREO_DOMAIN(object)));
+        return;
+    }
     if (!VIREO_IS_CONNECTION(object))
         return;
     if (vireo_connection_get_state(VIREO_CONNECTION(object)) ==
