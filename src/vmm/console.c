@@ -2,7 +2,10 @@
  *
  * Output arrives on vCPU threads (device lock held) and is written at
  * once; input is read on the main loop and handed to the UART as fast as
- * its FIFO takes it, so nothing typed is lost.
+ * its FIFO takes it, so nothing typed is lost.  On a socket, what the
+ * guest writes while no client is connected is kept (the last
+ * BACKLOG_SIZE bytes, as a terminal line would buffer it) and handed to
+ * the next client, so that a console opened after boot shows the boot.
  */
 #define _GNU_SOURCE
 #include "console.h"
@@ -33,7 +36,11 @@ struct VmmConsole {
     struct vmm_machine *m;
     uint8_t pending[256];
     size_t pending_len;
+    uint8_t *backlog; /* unix: output nobody read yet (under lock) */
+    size_t backlog_len;
 };
+
+#define BACKLOG_SIZE 65536
 
 gboolean vmm_console_spec_valid(const char *spec, GError **error)
 {
@@ -56,12 +63,34 @@ gboolean vmm_console_spec_valid(const char *spec, GError **error)
     return FALSE;
 }
 
+/* Keeps the newest BACKLOG_SIZE bytes of output.  Lock held. */
+static void keep(VmmConsole *con, const uint8_t *buf, size_t len)
+{
+    if (!con->backlog)
+        con->backlog = g_malloc(BACKLOG_SIZE);
+    if (len >= BACKLOG_SIZE) {
+        memcpy(con->backlog, buf + len - BACKLOG_SIZE, BACKLOG_SIZE);
+        con->backlog_len = BACKLOG_SIZE;
+        return;
+    }
+    if (con->backlog_len + len > BACKLOG_SIZE) {
+        size_t drop = con->backlog_len + len - BACKLOG_SIZE;
+
+        memmove(con->backlog, con->backlog + drop, con->backlog_len - drop);
+        con->backlog_len -= drop;
+    }
+    memcpy(con->backlog + con->backlog_len, buf, len);
+    con->backlog_len += len;
+}
+
 static void out(void *opaque, const uint8_t *buf, size_t len)
 {
     VmmConsole *con = opaque;
 
     g_mutex_lock(&con->lock);
-    if (con->out_fd >= 0) {
+    if (con->kind == CON_UNIX && con->out_fd < 0) {
+        keep(con, buf, len);
+    } else if (con->out_fd >= 0) {
         ssize_t n;
 
         if (con->kind == CON_UNIX)
@@ -161,6 +190,14 @@ static gboolean on_accept(int fd, GIOCondition cond, gpointer data)
     drop_client(con);
     g_mutex_lock(&con->lock);
     con->in_fd = con->out_fd = client;
+    if (con->backlog_len) {
+        /* a fresh socket's buffer takes the whole backlog */
+        ssize_t n = send(client, con->backlog, con->backlog_len,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        (void)n;
+        con->backlog_len = 0;
+    }
     g_mutex_unlock(&con->lock);
     if (!con->retry_source)
         watch_input(con);
@@ -278,6 +315,7 @@ void vmm_console_free(VmmConsole *con)
     if (con->kind == CON_FILE && con->out_fd >= 0)
         close(con->out_fd);
     g_mutex_clear(&con->lock);
+    g_free(con->backlog);
     g_free(con->path);
     g_free(con);
 }

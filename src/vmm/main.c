@@ -12,6 +12,7 @@
 
 #include "control/control.h"
 #include "instance.h"
+#include "kvm/probe.h"
 
 static char *opt_name;
 static char *opt_uuid;
@@ -24,6 +25,7 @@ static char *opt_serial;
 static char *opt_control;
 static char *opt_on_reboot;
 static gboolean opt_version;
+static gboolean opt_check_kvm;
 
 static const GOptionEntry entries[] = {
     {"name", 'n', 0, G_OPTION_ARG_STRING, &opt_name,
@@ -50,6 +52,9 @@ static const GOptionEntry entries[] = {
     {"on-reboot", 0, 0, G_OPTION_ARG_STRING, &opt_on_reboot,
      "What a guest reset does: restart the VM, or exit (default: restart)",
      "restart|exit"},
+    {"check-kvm", 0, 0, G_OPTION_ARG_NONE, &opt_check_kvm,
+     "Report whether this host's KVM can run VMs and how fast, then exit "
+     "(0: usable, 3: not)", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
      "Print the version and exit", NULL},
     {NULL},
@@ -209,6 +214,8 @@ int main(int argc, char **argv)
         g_print("vireo-vmm %s\n", PACKAGE_VERSION);
         return VMM_STATUS_OK;
     }
+    if (opt_check_kvm)
+        return vmm_kvm_probe();
     if (argc > 1) {
         g_printerr("vireo-vmm: unexpected argument \"%s\"\nRun vireo-vmm "
                    "--help to see the options.\n", argv[1]);

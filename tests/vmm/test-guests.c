@@ -205,6 +205,25 @@ static void test_qemu_compat(void)
     g_assert_cmpint(WEXITSTATUS(status), ==, PASS);
 }
 
+/* --check-kvm: a report that says whether and how fast KVM runs guests */
+static void test_check_kvm(void)
+{
+    const char *args[] = {"--check-kvm", NULL};
+    g_autoptr(VmmRun) run = vmm_run(args, TIMEOUT);
+
+    g_assert_false(run->timed_out);
+    g_assert_true(g_str_has_prefix(run->out, "status: "));
+    g_assert_nonnull(strstr(run->out, "\nmessage: "));
+    if (g_str_has_prefix(run->out, "status: ok") ||
+        g_str_has_prefix(run->out, "status: slow")) {
+        g_assert_cmpint(run->status, ==, 0);
+        g_assert_nonnull(strstr(run->out, "\nguest-ips: "));
+        g_assert_nonnull(strstr(run->out, "\nnative-ips: "));
+    } else {
+        g_assert_cmpint(run->status, ==, 3);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -219,5 +238,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/guest/triple-fault", test_triple_fault);
     g_test_add_func("/vmm/guest/hostile-ports", test_hostile_ports);
     g_test_add_func("/vmm/guest/qemu-compat", test_qemu_compat);
+    g_test_add_func("/vmm/cli/check-kvm", test_check_kvm);
     return g_test_run();
 }

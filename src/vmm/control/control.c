@@ -31,12 +31,13 @@ static void sync_state(VmmInstance *inst, gpointer data)
 
     vmm_dbus_vmm1_set_state(self->skeleton, state);
     vmm_dbus_vmm1_set_resets(self->skeleton, inst->resets);
-    vmm_dbus_vmm1_emit_state_changed(self->skeleton, state);
-    /* the skeleton sends PropertiesChanged from an idle; a VM that is
-     * about to end must still tell its peers */
     if (inst->state == VMM_STATE_STOPPED)
-        g_dbus_interface_skeleton_flush(
-            G_DBUS_INTERFACE_SKELETON(self->skeleton));
+        vmm_dbus_vmm1_set_exit_status(self->skeleton, inst->exit_status);
+    /* the skeleton sends PropertiesChanged from an idle: send it now, so
+     * that peers see the properties before the signal, and a VM that is
+     * about to end still tells them */
+    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+    vmm_dbus_vmm1_emit_state_changed(self->skeleton, state);
 }
 
 static gboolean fail_unless_running(GDBusMethodInvocation *inv,
@@ -267,6 +268,7 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
     vmm_dbus_vmm1_set_state(self->skeleton, vmm_state_to_string(inst->state));
     vmm_dbus_vmm1_set_vcpus(self->skeleton, inst->n_cpus);
     vmm_dbus_vmm1_set_memory_bytes(self->skeleton, inst->mem_size);
+    vmm_dbus_vmm1_set_exit_status(self->skeleton, -1);
     g_signal_connect(self->skeleton, "handle-pause", G_CALLBACK(on_pause),
                      self);
     g_signal_connect(self->skeleton, "handle-resume", G_CALLBACK(on_resume),
