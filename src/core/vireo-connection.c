@@ -12,6 +12,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "embedded/vireo-embedded-connection.h"
 #include "libvirt/vireo-libvirt-connection.h"
 #include "vireo.h"
 
@@ -20,6 +21,7 @@ typedef struct {
     VireoConnectionState state;
     char *error_message;
     char *hostname;
+    char *warning;
     guint open_timeout;
     guint stats_interval;
 
@@ -47,6 +49,7 @@ enum {
     PROP_STATE,
     PROP_ERROR_MESSAGE,
     PROP_HOSTNAME,
+    PROP_WARNING,
     PROP_OPEN_TIMEOUT,
     PROP_STATS_INTERVAL,
     PROP_DOMAINS,
@@ -90,6 +93,7 @@ vireo_connection_finalize(GObject *object)
     g_free(priv->uri);
     g_free(priv->error_message);
     g_free(priv->hostname);
+    g_free(priv->warning);
     g_clear_object(&priv->domains);
     g_clear_pointer(&priv->domains_by_uuid, g_hash_table_unref);
     g_clear_object(&priv->host_stats);
@@ -122,6 +126,9 @@ vireo_connection_get_property(GObject *object, guint prop_id, GValue *value,
         break;
     case PROP_HOSTNAME:
         g_value_set_string(value, priv->hostname);
+        break;
+    case PROP_WARNING:
+        g_value_set_string(value, priv->warning);
         break;
     case PROP_OPEN_TIMEOUT:
         g_value_set_uint(value, priv->open_timeout);
@@ -186,6 +193,8 @@ vireo_connection_class_init(VireoConnectionClass *klass)
         "error-message", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     properties[PROP_HOSTNAME] = g_param_spec_string("hostname", NULL, NULL, NULL,
                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    properties[PROP_WARNING] = g_param_spec_string("warning", NULL, NULL, NULL,
+                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     properties[PROP_OPEN_TIMEOUT] = g_param_spec_uint(
         "open-timeout", NULL, NULL, 1, G_MAXUINT / 1000, DEFAULT_OPEN_TIMEOUT,
         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -224,11 +233,14 @@ vireo_connection_new_for_uri(const char *uri, GError **error)
 
     g_autofree char *driver = vireo_uri_dup_driver(uri);
     if (g_str_equal(driver, "vireo")) {
-        g_set_error(error, VIREO_ERROR, VIREO_ERROR_NOT_SUPPORTED,
-                    _("The built-in hypervisor (%s) is not available in this version of "
-                      "Vireo. Use a libvirt connection such as qemu:///session instead."),
-                    uri);
-        return NULL;
+        if (!g_str_equal(uri, "vireo:///session")) {
+            g_set_error(error, VIREO_ERROR, VIREO_ERROR_INVALID_URI,
+                        _("“%s” is not a Vireo connection. The built-in hypervisor is "
+                          "vireo:///session (your own virtual machines)."),
+                        uri);
+            return NULL;
+        }
+        return g_object_new(VIREO_TYPE_EMBEDDED_CONNECTION, "uri", uri, NULL);
     }
 
     return g_object_new(VIREO_TYPE_LIBVIRT_CONNECTION, "uri", uri, NULL);
@@ -286,6 +298,30 @@ vireo_connection_get_hostname(VireoConnection *self)
 
     VireoConnectionPrivate *priv = vireo_connection_get_instance_private(self);
     return priv->hostname;
+}
+
+const char *
+vireo_connection_get_warning(VireoConnection *self)
+{
+    g_return_val_if_fail(VIREO_IS_CONNECTION(self), NULL);
+
+    VireoConnectionPrivate *priv = vireo_connection_get_instance_private(self);
+    return priv->warning;
+}
+
+void
+vireo_connection_set_warning(VireoConnection *self, const char *warning)
+{
+    g_return_if_fail(VIREO_IS_CONNECTION(self));
+
+    VireoConnectionPrivate *priv = vireo_connection_get_instance_private(self);
+    if (warning && !*warning)
+        warning = NULL;
+    if (g_strcmp0(priv->warning, warning) == 0)
+        return;
+    g_free(priv->warning);
+    priv->warning = g_strdup(warning);
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_WARNING]);
 }
 
 guint

@@ -80,6 +80,9 @@ gboolean vireo_connection_is_remote(VireoConnection *self);
 VireoConnectionState vireo_connection_get_state(VireoConnection *self);
 /* Why the connection is DISCONNECTED, for the user; NULL after a clean close. */
 const char *vireo_connection_get_error_message(VireoConnection *self);
+/* What the user should know about this connection that is not an error
+ * (KVM is emulated and slow, a definition could not be read…), else NULL. */
+const char *vireo_connection_get_warning(VireoConnection *self);
 /* Host name reported by the hypervisor once connected, else NULL. */
 const char *vireo_connection_get_hostname(VireoConnection *self);
 
@@ -115,6 +118,7 @@ VireoStats *vireo_connection_get_host_stats(VireoConnection *self);
 void vireo_connection_set_state(VireoConnection *self, VireoConnectionState state,
                                 const char *error_message);
 void vireo_connection_set_hostname(VireoConnection *self, const char *hostname);
+void vireo_connection_set_warning(VireoConnection *self, const char *warning);
 void vireo_connection_add_domain(VireoConnection *self, VireoDomain *domain);
 void vireo_connection_remove_domain(VireoConnection *self, VireoDomain *domain);
 void vireo_connection_remove_all_domains(VireoConnection *self);

@@ -23,6 +23,7 @@ typedef struct {
     guint64 max_memory;
     gboolean persistent;
     gboolean has_managed_save;
+    char *notice;
     VireoStats *stats;
 } VireoDomainPrivate;
 
@@ -42,6 +43,7 @@ enum {
     PROP_MAX_MEMORY,
     PROP_PERSISTENT,
     PROP_HAS_MANAGED_SAVE,
+    PROP_NOTICE,
     PROP_STATS,
     N_PROPS
 };
@@ -91,6 +93,7 @@ vireo_domain_finalize(GObject *object)
     g_free(priv->uuid);
     g_free(priv->title);
     g_free(priv->state_reason);
+    g_free(priv->notice);
     g_clear_object(&priv->stats);
 
     G_OBJECT_CLASS(vireo_domain_parent_class)->finalize(object);
@@ -138,6 +141,9 @@ vireo_domain_get_property(GObject *object, guint prop_id, GValue *value, GParamS
         break;
     case PROP_HAS_MANAGED_SAVE:
         g_value_set_boolean(value, priv->has_managed_save);
+        break;
+    case PROP_NOTICE:
+        g_value_set_string(value, priv->notice);
         break;
     case PROP_STATS:
         g_value_set_object(value, priv->stats);
@@ -209,6 +215,8 @@ vireo_domain_class_init(VireoDomainClass *klass)
         "persistent", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     properties[PROP_HAS_MANAGED_SAVE] = g_param_spec_boolean(
         "has-managed-save", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    properties[PROP_NOTICE] = g_param_spec_string("notice", NULL, NULL, NULL,
+                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     properties[PROP_STATS] = g_param_spec_object("stats", NULL, NULL, VIREO_TYPE_STATS,
                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, properties);
@@ -324,6 +332,15 @@ vireo_domain_get_has_managed_save(VireoDomain *self)
 
     VireoDomainPrivate *priv = vireo_domain_get_instance_private(self);
     return priv->has_managed_save;
+}
+
+const char *
+vireo_domain_get_notice(VireoDomain *self)
+{
+    g_return_val_if_fail(VIREO_IS_DOMAIN(self), NULL);
+
+    VireoDomainPrivate *priv = vireo_domain_get_instance_private(self);
+    return priv->notice;
 }
 
 static gboolean
@@ -602,6 +619,30 @@ vireo_domain_list_storage_finish(VireoDomain *self, GAsyncResult *result, GError
     return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+char *
+vireo_domain_action_error_message(VireoDomainAction action, const char *name,
+                                  const char *detail)
+{
+    switch (action) {
+    case VIREO_DOMAIN_ACTION_START:
+        return g_strdup_printf(_("Could not start “%s”: %s"), name, detail);
+    case VIREO_DOMAIN_ACTION_SHUTDOWN:
+        return g_strdup_printf(_("Could not shut down “%s”: %s"), name, detail);
+    case VIREO_DOMAIN_ACTION_REBOOT:
+        return g_strdup_printf(_("Could not reboot “%s”: %s"), name, detail);
+    case VIREO_DOMAIN_ACTION_FORCE_OFF:
+        return g_strdup_printf(_("Could not force “%s” off: %s"), name, detail);
+    case VIREO_DOMAIN_ACTION_PAUSE:
+        return g_strdup_printf(_("Could not pause “%s”: %s"), name, detail);
+    case VIREO_DOMAIN_ACTION_RESUME:
+        return g_strdup_printf(_("Could not resume “%s”: %s"), name, detail);
+    case VIREO_DOMAIN_ACTION_SAVE:
+        return g_strdup_printf(_("Could not save the state of “%s”: %s"), name, detail);
+    default:
+        g_return_val_if_reached(NULL);
+    }
+}
+
 void
 vireo_domain_set_name(VireoDomain *self, const char *name)
 {
@@ -702,6 +743,18 @@ vireo_domain_set_has_managed_save(VireoDomain *self, gboolean has_managed_save)
         priv->has_managed_save = has_managed_save;
         g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_HAS_MANAGED_SAVE]);
     }
+}
+
+void
+vireo_domain_set_notice(VireoDomain *self, const char *notice)
+{
+    g_return_if_fail(VIREO_IS_DOMAIN(self));
+
+    VireoDomainPrivate *priv = vireo_domain_get_instance_private(self);
+    if (notice && !*notice)
+        notice = NULL;
+    if (set_str(&priv->notice, notice))
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_NOTICE]);
 }
 
 void

@@ -97,6 +97,9 @@ guint64 vireo_domain_get_memory(VireoDomain *self);
 guint64 vireo_domain_get_max_memory(VireoDomain *self);
 gboolean vireo_domain_get_persistent(VireoDomain *self);
 gboolean vireo_domain_get_has_managed_save(VireoDomain *self);
+/* What the user should know about the VM that is not an error (parts of its
+ * definition the hypervisor left out when it started…); NULL when nothing. */
+const char *vireo_domain_get_notice(VireoDomain *self);
 /* TRUE while the VM runs or is paused (a console can be shown). */
 gboolean vireo_domain_is_active(VireoDomain *self);
 /* Whether @action makes sense in the current state (for sensitivity of buttons). */
@@ -154,6 +157,11 @@ void vireo_domain_set_vcpus(VireoDomain *self, guint vcpus);
 void vireo_domain_set_memory(VireoDomain *self, guint64 memory_kib, guint64 max_memory_kib);
 void vireo_domain_set_persistent(VireoDomain *self, gboolean persistent);
 void vireo_domain_set_has_managed_save(VireoDomain *self, gboolean has_managed_save);
+void vireo_domain_set_notice(VireoDomain *self, const char *notice);
+/* "Could not start “NAME”: DETAIL" and its kin, one whole sentence per
+ * action, for backends' errors. */
+char *vireo_domain_action_error_message(VireoDomainAction action, const char *name,
+                                        const char *detail);
 /* Feeds one reading into the history and emits "stats-updated". */
 void vireo_domain_push_stats(VireoDomain *self, const VireoStatsCounters *counters);
 

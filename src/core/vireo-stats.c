@@ -211,6 +211,18 @@ rate(guint64 now, guint64 before, double seconds)
     return (double)(now - before) / seconds;
 }
 
+gboolean
+vireo_stats_get_last_counters(VireoStats *self, VireoStatsCounters *counters)
+{
+    g_return_val_if_fail(VIREO_IS_STATS(self), FALSE);
+    g_return_val_if_fail(counters != NULL, FALSE);
+
+    if (!self->have_previous)
+        return FALSE;
+    *counters = self->previous;
+    return TRUE;
+}
+
 void
 vireo_stats_push_counters(VireoStats *self, const VireoStatsCounters *counters)
 {

@@ -53,6 +53,8 @@ double vireo_stats_get_max(VireoStats *self, VireoStat stat);
  * A counter that goes backwards (the VM restarted) restarts the deltas too.
  * Emits "changed" when a sample was added. */
 void vireo_stats_push_counters(VireoStats *self, const VireoStatsCounters *counters);
+/* The newest raw reading (as pushed); FALSE when there is none yet. */
+gboolean vireo_stats_get_last_counters(VireoStats *self, VireoStatsCounters *counters);
 /* Forget the history (the VM stopped). */
 void vireo_stats_reset(VireoStats *self);
 

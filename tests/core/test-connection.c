@@ -161,14 +161,20 @@ test_bad_uri(void)
     }
 }
 
+/* vireo:///session is the embedded backend; other vireo: URIs name nothing */
 static void
-test_embedded_not_supported(void)
+test_embedded_uri(void)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VireoConnection) connection = vireo_connection_new_for_uri("vireo:///session", &error);
+    g_autoptr(VireoConnection) other = NULL;
 
-    g_assert_null(connection);
-    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_NOT_SUPPORTED);
+    g_assert_no_error(error);
+    g_assert_nonnull(connection);
+    g_assert_false(vireo_connection_is_remote(connection));
+    other = vireo_connection_new_for_uri("vireo:///system", &error);
+    g_assert_null(other);
+    g_assert_error(error, VIREO_ERROR, VIREO_ERROR_INVALID_URI);
     g_assert_nonnull(strstr(error->message, "vireo:///session"));
 }
 
@@ -392,7 +398,7 @@ main(int argc, char **argv)
     g_test_add_func("/core/connection/list-node", test_list_node);
     g_test_add_func("/core/connection/close-and-reopen", test_close_and_reopen);
     g_test_add_func("/core/connection/bad-uri", test_bad_uri);
-    g_test_add_func("/core/connection/embedded-not-supported", test_embedded_not_supported);
+    g_test_add_func("/core/connection/embedded-uri", test_embedded_uri);
     g_test_add_func("/core/connection/missing-node-file", test_missing_node_file);
     g_test_add_func("/core/connection/unreachable", test_unreachable);
     g_test_add_func("/core/connection/open-timeout", test_open_timeout);

@@ -87,26 +87,7 @@ flags_unsupported(void)
 static char *
 action_error_message(VireoDomainAction action, const char *name)
 {
-    const char *detail = vireo_libvirt_last_error_message();
-
-    switch (action) {
-    case VIREO_DOMAIN_ACTION_START:
-        return g_strdup_printf(_("Could not start “%s”: %s"), name, detail);
-    case VIREO_DOMAIN_ACTION_SHUTDOWN:
-        return g_strdup_printf(_("Could not shut down “%s”: %s"), name, detail);
-    case VIREO_DOMAIN_ACTION_REBOOT:
-        return g_strdup_printf(_("Could not reboot “%s”: %s"), name, detail);
-    case VIREO_DOMAIN_ACTION_FORCE_OFF:
-        return g_strdup_printf(_("Could not force “%s” off: %s"), name, detail);
-    case VIREO_DOMAIN_ACTION_PAUSE:
-        return g_strdup_printf(_("Could not pause “%s”: %s"), name, detail);
-    case VIREO_DOMAIN_ACTION_RESUME:
-        return g_strdup_printf(_("Could not resume “%s”: %s"), name, detail);
-    case VIREO_DOMAIN_ACTION_SAVE:
-        return g_strdup_printf(_("Could not save the state of “%s”: %s"), name, detail);
-    default:
-        g_assert_not_reached();
-    }
+    return vireo_domain_action_error_message(action, name, vireo_libvirt_last_error_message());
 }
 
 static void
