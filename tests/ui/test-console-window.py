@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vireoui  # noqa: E402
-from vireoui import find, select_row, wait_for  # noqa: E402
+from vireoui import double_click_row, find, wait_for  # noqa: E402
 
 ENV = os.environ.get
 PREFIX = ENV('VIREO_TEST_NAME_PREFIX', 'vireo-test-')
@@ -116,24 +116,6 @@ def point_at(node):
     x, y = node.queryComponent().getPosition(0)
     w, h = node.queryComponent().getSize()
     rawinput.absoluteMotion(x + w // 2, y + h // 2)
-
-
-def double_click_row(table, name):
-    """Double-clicks the first cell of the row that reads @name, as a person would."""
-    from dogtail import rawinput
-    tab = table.queryTable()
-    for r in range(tab.nRows):
-        cell = tab.getAccessibleAt(r, 0)
-        if cell is None:
-            continue
-        text = cell.name or ' '.join(filter(None, (cell.getChildAtIndex(i).name
-                                                   for i in range(cell.childCount))))
-        if text == name:
-            x, y = cell.queryComponent().getPosition(0)
-            w, h = cell.queryComponent().getSize()
-            rawinput.doubleClick(x + min(w // 2, 60), y + h // 2)
-            return True
-    return False
 
 
 def main(t):
