@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "devices/acpi-pm.h"
+#include "devices/bochs-display.h"
 
 const char *vmm_state_to_string(VmmState state)
 {
@@ -97,8 +98,37 @@ void vmm_instance_free_vm(VmmInstance *inst)
         return;
     if (inst->console)
         vmm_console_detach(inst->console);
+    if (inst->display)
+        vmm_display_detach(inst->display);
     vmm_vm_destroy(&inst->vm);
     inst->vm_live = FALSE;
+}
+
+/* With a display, direct Linux boot gets a linear framebuffer in its
+ * boot parameters and the device starts in that mode. */
+static gboolean load_kernel(VmmInstance *inst, struct vmm_entry *entry)
+{
+    struct vmm_machine *m = &inst->vm.machine;
+    struct vmm_boot_fb fb;
+    struct vmm_fb_mode mode;
+    int err;
+
+    inst->boot.fb = NULL;
+    if (inst->display &&
+        vmm_bochs_boot_mode(m, VMM_DISPLAY_BOOT_WIDTH, VMM_DISPLAY_BOOT_HEIGHT,
+                            false, &fb.base, &fb.size, &mode) == 0) {
+        fb.width = mode.width;
+        fb.height = mode.height;
+        fb.stride = mode.stride;
+        fb.bpp = mode.bpp;
+        inst->boot.fb = &fb;
+    }
+    err = vmm_boot_load(&inst->mem, &inst->boot, entry);
+    if (!err && inst->boot.fb && entry->mode == VMM_ENTRY_LINUX64)
+        vmm_bochs_boot_mode(m, fb.width, fb.height, true, &fb.base, &fb.size,
+                            &mode);
+    inst->boot.fb = NULL;
+    return err == 0;
 }
 
 gboolean vmm_instance_boot(VmmInstance *inst)
@@ -118,8 +148,10 @@ gboolean vmm_instance_boot(VmmInstance *inst)
     inst->vm_live = TRUE;
     if (inst->console)
         vmm_console_attach(inst->console, &inst->vm.machine);
+    if (inst->display)
+        vmm_display_attach(inst->display, &inst->vm.machine);
     if (vmm_devices_create(&inst->vm.machine) < 0 ||
-        vmm_boot_load(&inst->mem, &inst->boot, &entry) < 0) {
+        !load_kernel(inst, &entry)) {
         vmm_instance_free_vm(inst);
         return FALSE;
     }

@@ -5,6 +5,7 @@
 
 #include "boot/boot.h"
 #include "console.h"
+#include "display/display.h"
 #include "kvm/vm.h"
 
 typedef enum {
@@ -34,6 +35,7 @@ struct VmmInstance {
     struct vmm_vm vm;
     gboolean vm_live;
     VmmConsole *console;
+    VmmDisplay *display;  /* NULL with --display none */
     GMainLoop *loop;
     VmmState state;
     int exit_status;

@@ -23,6 +23,7 @@ static char *opt_initrd;
 static char *opt_cmdline;
 static char *opt_serial;
 static char *opt_control;
+static char *opt_display;
 static char *opt_on_reboot;
 static gboolean opt_version;
 static gboolean opt_check_kvm;
@@ -46,6 +47,12 @@ static const GOptionEntry entries[] = {
     {"serial", 's', 0, G_OPTION_ARG_STRING, &opt_serial,
      "Serial port (COM1) back-end: stdio, unix:PATH (a listening socket), "
      "file:PATH (output only) or none (default: stdio)", "BACKEND"},
+    {"display", 'd', 0, G_OPTION_ARG_STRING, &opt_display,
+     "Screen: a bochs-display framebuffer exported over VNC on a Unix "
+     "socket (vnc=unix:PATH), or on TCP (vnc=tcp:127.0.0.1:PORT; another "
+     "address needs ,password-file=FILE, whose first line is the VNC "
+     "password); add ,keymap=us|de for the guest's keyboard layout; or "
+     "none (default: none)", "vnc=unix:PATH|vnc=tcp:ADDR:PORT[,...]|none"},
     {"control", 0, 0, G_OPTION_ARG_STRING, &opt_control,
      "D-Bus control socket (interface org.vireo.Vmm1), peer to peer",
      "unix:PATH"},
@@ -141,6 +148,10 @@ static gboolean check_options(VmmInstance *inst, GError **error)
         g_prefix_error(error, "--serial: ");
         return FALSE;
     }
+    if (opt_display && !vmm_display_spec_valid(opt_display, error)) {
+        g_prefix_error(error, "--display: ");
+        return FALSE;
+    }
     if (opt_control && (!g_str_has_prefix(opt_control, "unix:") ||
                         opt_control[5] == '\0')) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -191,6 +202,7 @@ int main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(VmmConsole) console = NULL;
     g_autoptr(VmmControl) control = NULL;
+    g_autoptr(VmmDisplay) display = NULL;
     VmmInstance inst = {0};
     sigset_t set;
     int kvm;
@@ -243,6 +255,14 @@ int main(int argc, char **argv)
         return VMM_STATUS_ERROR;
     }
     inst.console = console;
+    if (opt_display) {
+        display = vmm_display_new(opt_display, inst.name, &error);
+        if (error) {
+            g_printerr("vireo-vmm: --display: %s\n", error->message);
+            return VMM_STATUS_ERROR;
+        }
+        inst.display = display;
+    }
     if (opt_control) {
         control = vmm_control_new(&inst, opt_control + 5, &error);
         if (!control) {
@@ -264,6 +284,7 @@ int main(int argc, char **argv)
 
     vmm_instance_free_vm(&inst);
     g_clear_pointer(&control, vmm_control_free);
+    g_clear_pointer(&display, vmm_display_free);
     g_clear_pointer(&console, vmm_console_free);
     vmm_mem_destroy(&inst.mem);
     g_main_loop_unref(inst.loop);

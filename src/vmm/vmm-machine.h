@@ -67,8 +67,35 @@ struct vmm_irq_ops {
     void (*event)(struct vmm_machine *m, enum vmm_event ev, int status);
 };
 
+/* Guest RAM outside main memory (a framebuffer BAR), mapped into the
+ * guest by the KVM core; @id names one of VMM_RAM_SLOTS device slots. */
+#define VMM_RAM_SLOTS 4
+struct vmm_ram_ops {
+    /* Maps @size bytes at @host to guest-physical @gpa, replacing the
+     * slot's previous mapping; @size 0 unmaps.  @log_dirty turns on
+     * dirty page logging.  Negative errno on failure. */
+    int (*map)(struct vmm_machine *m, unsigned id, uint64_t gpa,
+               uint64_t size, void *host, bool log_dirty);
+    /* Fills @bitmap (one bit per 4 KiB page of the slot, in 64-bit
+     * words) with the pages written since the last call, and clears
+     * the log.  Negative errno on failure. */
+    int (*dirty_log)(struct vmm_machine *m, unsigned id, uint64_t *bitmap);
+};
+
+/* What the display back-end lends the framebuffer device (NULL when the
+ * VM has no display): video memory that outlives guest resets, and a
+ * kick for when the guest changes the mode. */
+struct vmm_fb_backend {
+    uint8_t *vram;
+    uint64_t vram_size;
+    /* called with dev_lock held (often on a vCPU thread): must not block */
+    void (*changed)(void *opaque);
+    void *opaque;
+};
+
 struct vmm_pci_bus;
 struct vmm_acpi_pm;
+struct vmm_bochs;
 struct vmm_uart;
 struct vmm_i8042;
 
@@ -87,12 +114,15 @@ struct vmm_machine {
     struct vmm_bus mmio;
     const struct vmm_irq_ops *irq_ops;
     void *irq_opaque;
+    const struct vmm_ram_ops *ram_ops; /* NULL: RAM BARs fall back to MMIO */
+    struct vmm_fb_backend *fb;          /* set before vmm_devices_create() */
 
     /* well-known devices other code needs to reach */
     struct vmm_pci_bus *pci;
     struct vmm_acpi_pm *acpi_pm;
     struct vmm_uart *uart;
     struct vmm_i8042 *i8042;
+    struct vmm_bochs *bochs;
 
     /* serial back-end: bytes the guest transmits */
     void (*serial_out)(void *opaque, const uint8_t *buf, size_t len);
@@ -132,7 +162,9 @@ enum vmm_device_priority {
 struct vmm_device_type {
     const char *name;
     enum vmm_device_priority priority;
-    /* Returns the device state or NULL with *err set to a negative errno. */
+    /* Returns the device state or NULL with *err set to a negative errno;
+     * NULL with *err left at 0 means the machine does not have this
+     * device (e.g. no display configured). */
     void *(*create)(struct vmm_machine *m, int *err);
     void (*destroy)(struct vmm_machine *m, void *state);
 };

@@ -29,7 +29,14 @@
 #define ACPI_SCI_IRQ 9
 #define ACPI_S5_SLP_TYP 5
 
+/* A linear framebuffer to announce to the kernel (direct Linux boot). */
+struct vmm_boot_fb {
+    uint64_t base, size;
+    uint32_t width, height, stride, bpp;
+};
+
 struct vmm_boot_config {
+    const struct vmm_boot_fb *fb; /* NULL: no display */
     const char *kernel;   /* path */
     const char *initrd;   /* path or NULL */
     const char *cmdline;  /* may be NULL */

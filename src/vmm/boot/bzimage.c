@@ -37,6 +37,18 @@
 #define BP_E820_TABLE 0x2d0
 #define BP_E820_MAX 128
 
+/* struct screen_info at the start of the zero page */
+#define SI_ORIG_VIDEO_ISVGA 0x0f
+#define SI_LFB_WIDTH 0x12
+#define SI_LFB_HEIGHT 0x14
+#define SI_LFB_DEPTH 0x16
+#define SI_LFB_BASE 0x18
+#define SI_LFB_SIZE 0x1c
+#define SI_LFB_LINELENGTH 0x24
+#define SI_RED_SIZE 0x26
+#define SI_PAGES 0x32
+#define VIDEO_TYPE_VLFB 0x23
+
 #define LOADFLAG_LOADED_HIGH 0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
 #define XLF_KERNEL_64 0x01
@@ -55,6 +67,29 @@ static uint16_t get16(const uint8_t *p)
 static void set32(uint8_t *p, uint32_t v)
 {
     memcpy(p, &v, 4);
+}
+
+static void set16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
+/* A VESA-style linear framebuffer, so that the kernel's built-in
+ * framebuffer driver (vesafb, simplefb) shows a console at once. */
+static void write_screen_info(uint8_t *zp, const struct vmm_boot_fb *fb)
+{
+    /* x8r8g8b8: sizes and positions of red, green, blue, reserved */
+    static const uint8_t rgb[8] = {8, 16, 8, 8, 8, 0, 8, 24};
+
+    zp[SI_ORIG_VIDEO_ISVGA] = VIDEO_TYPE_VLFB;
+    set16(zp + SI_LFB_WIDTH, (uint16_t)fb->width);
+    set16(zp + SI_LFB_HEIGHT, (uint16_t)fb->height);
+    set16(zp + SI_LFB_DEPTH, (uint16_t)fb->bpp);
+    set32(zp + SI_LFB_BASE, (uint32_t)fb->base);
+    set32(zp + SI_LFB_SIZE, (uint32_t)(fb->size >> 16)); /* 64 KiB units */
+    set16(zp + SI_LFB_LINELENGTH, (uint16_t)fb->stride);
+    memcpy(zp + SI_RED_SIZE, rgb, sizeof(rgb));
+    set16(zp + SI_PAGES, 1);
 }
 
 static int write_page_tables(struct vmm_mem *mem)
@@ -140,6 +175,8 @@ int vmm_boot_bzimage(struct vmm_mem *mem, const uint8_t *image, size_t size,
 
     memset(zp, 0, 4096);
     memcpy(zp + HDR_START, image + HDR_START, hdr_end - HDR_START);
+    if (cfg->fb)
+        write_screen_info(zp, cfg->fb);
     zp[HDR_TYPE_OF_LOADER] = 0xff;
     zp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
     zp[HDR_VID_MODE] = 0xff;

@@ -7,6 +7,7 @@
 #include "control/control.h"
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,6 +148,39 @@ static gboolean on_inject(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
     return TRUE;
 }
 
+static gboolean on_open_vnc(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                            GUnixFDList *in_fds, VmmControl *self)
+{
+    g_autoptr(GUnixFDList) fds = NULL;
+    g_autoptr(GError) error = NULL;
+    int fd, index;
+
+    if (!self->inst->display) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_NOT_SUPPORTED,
+            "This VM has no display: it was started with --display none.");
+        return TRUE;
+    }
+    fd = vmm_display_open_client(self->inst->display, &error);
+    if (fd < 0) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "Cannot connect to the VNC server: %s", error->message);
+        return TRUE;
+    }
+    fds = g_unix_fd_list_new();
+    index = g_unix_fd_list_append(fds, fd, &error);
+    close(fd);
+    if (index < 0) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "Cannot pass the VNC connection: %s", error->message);
+        return TRUE;
+    }
+    vmm_dbus_vmm1_complete_open_vnc(obj, inv, fds, g_variant_new_handle(index));
+    return TRUE;
+}
+
 static gboolean on_get_stats(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                              VmmControl *self)
 {
@@ -280,6 +314,8 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
     g_signal_connect(self->skeleton, "handle-quit", G_CALLBACK(on_quit), self);
     g_signal_connect(self->skeleton, "handle-inject-scancodes",
                      G_CALLBACK(on_inject), self);
+    g_signal_connect(self->skeleton, "handle-open-vnc",
+                     G_CALLBACK(on_open_vnc), self);
     g_signal_connect(self->skeleton, "handle-get-stats",
                      G_CALLBACK(on_get_stats), self);
     g_signal_connect(self->server, "new-connection",

@@ -186,6 +186,8 @@ int vmm_devices_create(struct vmm_machine *m)
             if (m->n_devices == VMM_MAX_DEVICES)
                 return -ENOSPC;
             state = level[i]->create(m, &err);
+            if (!state && err == 0)
+                continue; /* not configured for this machine */
             if (!state) {
                 fprintf(stderr, "vireo-vmm: cannot create device %s: %s\n",
                         level[i]->name, strerror(-err));

@@ -1,8 +1,9 @@
 /* i8042.c: the PC keyboard controller, its keyboard and PS/2 mouse.
  *
- * Data port 0x60, status/command port 0x64.  Keyboard bytes reach the
- * guest as scan code set 1 (the controller's translation); mouse bytes
- * are standard 3-byte PS/2 packets.  A pulse of output line 0 (command
+ * Data port 0x60, status/command port 0x64.  The keyboard speaks scan
+ * code set 2 (or set 1 if the guest asks for it) and the controller
+ * translates to set 1 while the command byte's translate bit is set, as
+ * PCs do; mouse bytes are standard 3-byte PS/2 packets.  A pulse of output line 0 (command
  * 0xfe, or writing the output port with bit 0 clear) resets the machine.
  */
 #include "devices/i8042.h"
@@ -10,7 +11,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "devices/scancode.h"
 #include "vmm-machine.h"
 
 #define DATA_PORT 0x60
@@ -46,6 +49,10 @@ struct vmm_i8042 {
     uint8_t kbd_cmd;     /* keyboard command waiting for its argument */
     uint8_t aux_cmd;     /* mouse command waiting for its argument */
     bool kbd_enabled, aux_reporting;
+    int scanset;         /* 1 or 2 */
+    bool xlate_break;    /* translation saw 0xf0 */
+    uint8_t leds;        /* bit 0 Scroll, 1 Num, 2 Caps Lock */
+    uint8_t keys_down[VMM_KEY_MAX / 8];
     uint8_t aux_rate, aux_resolution, aux_scaling;
     int kbd_irq, aux_irq;
     struct queue kbd, aux;
@@ -110,17 +117,35 @@ static void reply(struct vmm_i8042 *k, struct queue *q, uint8_t v)
     push(q, v);
 }
 
+/* a byte from the keyboard: through the controller's translation */
+static void kbd_send(struct vmm_i8042 *k, uint8_t v)
+{
+    int out = v;
+
+    if (k->cmdbyte & CB_XLATE)
+        out = vmm_scancode_translate(v, &k->xlate_break);
+    if (out >= 0)
+        push(&k->kbd, (uint8_t)out);
+}
+
 static void kbd_write(struct vmm_i8042 *k, uint8_t v)
 {
     if (k->kbd_cmd) {
         /* argument of LED (0xed), scan code set (0xf0), typematic (0xf3) */
-        if (k->kbd_cmd == 0xf0 && v == 0) {
-            reply(k, &k->kbd, ACK);
-            reply(k, &k->kbd, 0x41); /* set 2, as seen through translation */
-        } else {
-            reply(k, &k->kbd, ACK);
-        }
+        uint8_t cmd = k->kbd_cmd;
+
         k->kbd_cmd = 0;
+        kbd_send(k, ACK);
+        if (cmd == 0xed) {
+            k->leds = v & 7;
+        } else if (cmd == 0xf0 && v == 0) {
+            kbd_send(k, (uint8_t)k->scanset);
+        } else if (cmd == 0xf0 && (v == 1 || v == 2)) {
+            k->scanset = v;
+        } else if (cmd == 0xf0) {
+            vmm_guest_log("i8042: the guest asked for scan code set %u; the "
+                          "keyboard stays in set %d", v, k->scanset);
+        }
         return;
     }
     switch (v) {
@@ -128,36 +153,39 @@ static void kbd_write(struct vmm_i8042 *k, uint8_t v)
     case 0xf0:
     case 0xf3:
         k->kbd_cmd = v;
-        reply(k, &k->kbd, ACK);
+        kbd_send(k, ACK);
         break;
     case 0xee: /* echo */
-        reply(k, &k->kbd, 0xee);
+        kbd_send(k, 0xee);
         break;
-    case 0xf2: /* identify: MF2 keyboard */
-        reply(k, &k->kbd, ACK);
-        reply(k, &k->kbd, 0xab);
-        reply(k, &k->kbd, 0x83);
+    case 0xf2: /* identify: MF2 keyboard (ab 41 through translation) */
+        kbd_send(k, ACK);
+        kbd_send(k, 0xab);
+        kbd_send(k, 0x83);
         break;
     case 0xf4:
         k->kbd_enabled = true;
-        reply(k, &k->kbd, ACK);
+        kbd_send(k, ACK);
         break;
     case 0xf5:
         k->kbd_enabled = false;
-        reply(k, &k->kbd, ACK);
+        kbd_send(k, ACK);
         break;
     case 0xf6:
         k->kbd_enabled = true;
-        reply(k, &k->kbd, ACK);
+        kbd_send(k, ACK);
         break;
-    case 0xff: /* reset and self-test */
+    case 0xff: /* reset and self-test: back to set 2, LEDs off */
         k->kbd.count = 0;
         k->kbd_enabled = true;
-        reply(k, &k->kbd, ACK);
-        reply(k, &k->kbd, 0xaa);
+        k->scanset = 2;
+        k->leds = 0;
+        memset(k->keys_down, 0, sizeof(k->keys_down));
+        kbd_send(k, ACK);
+        kbd_send(k, 0xaa);
         break;
     default:
-        reply(k, &k->kbd, RESEND);
+        kbd_send(k, RESEND);
         break;
     }
 }
@@ -386,6 +414,58 @@ int vmm_i8042_inject_scancodes(struct vmm_machine *m, const uint8_t *codes,
     return err;
 }
 
+static bool key_is_down(const struct vmm_i8042 *k, unsigned key)
+{
+    return k->keys_down[key / 8] & (1u << (key % 8));
+}
+
+int vmm_i8042_key(struct vmm_machine *m, unsigned key, bool down)
+{
+    struct vmm_i8042 *k = m->i8042;
+    uint8_t bytes[VMM_SCANCODE_MAX];
+    unsigned mods = 0;
+    size_t n;
+    int err = 0;
+
+    if (!k)
+        return -ENODEV;
+    if (!vmm_key_valid(key))
+        return -EINVAL;
+    pthread_mutex_lock(&m->dev_lock);
+    if (key_is_down(k, 0x2a) || key_is_down(k, 0x36))
+        mods |= VMM_KEYMOD_SHIFT;
+    if (key_is_down(k, 0x1d) || key_is_down(k, VMM_KEY_E0 | 0x1d))
+        mods |= VMM_KEYMOD_CTRL;
+    if (key_is_down(k, 0x38) || key_is_down(k, VMM_KEY_E0 | 0x38))
+        mods |= VMM_KEYMOD_ALT;
+    n = vmm_scancode_encode(key, down, mods, k->scanset, bytes);
+    /* translation only ever shortens: n bytes always fit in n slots */
+    if (n > VMM_I8042_QUEUE - k->kbd.count) {
+        err = -ENOSPC;
+    } else if (k->kbd_enabled) {
+        if (down)
+            k->keys_down[key / 8] |= (uint8_t)(1u << (key % 8));
+        else
+            k->keys_down[key / 8] &= (uint8_t)~(1u << (key % 8));
+        for (size_t i = 0; i < n; i++)
+            kbd_send(k, bytes[i]);
+        update(k);
+    }
+    pthread_mutex_unlock(&m->dev_lock);
+    return err;
+}
+
+unsigned vmm_i8042_leds(struct vmm_machine *m)
+{
+    unsigned leds = 0;
+
+    pthread_mutex_lock(&m->dev_lock);
+    if (m->i8042)
+        leds = m->i8042->leds;
+    pthread_mutex_unlock(&m->dev_lock);
+    return leds;
+}
+
 int vmm_i8042_inject_mouse(struct vmm_machine *m, int dx, int dy,
                            unsigned buttons)
 {
@@ -422,6 +502,7 @@ static void *i8042_create(struct vmm_machine *m, int *err)
     k->cmdbyte = CB_KBD_INT | CB_AUX_INT | CB_XLATE;
     k->outport = 0x01 | 0x02; /* reset line high, A20 on */
     k->kbd_enabled = true;
+    k->scanset = 2;
     k->aux_rate = 100;
     k->aux_resolution = 2;
     k->aux_scaling = 1;

@@ -86,10 +86,17 @@ static void bar_update(struct vmm_pci_dev *dev, int i)
     if (bar->io && addr + bar->size > 0x10000)
         enable = false;
     if (bar->mapped && (!enable || addr != bar->addr)) {
-        vmm_bus_unregister(bus, bar->addr, bar->opaque);
+        if (bar->map)
+            bar->map(bar->opaque, bar->addr, false);
+        else
+            vmm_bus_unregister(bus, bar->addr, bar->opaque);
         bar->mapped = false;
     }
-    if (enable && !bar->mapped) {
+    if (enable && !bar->mapped && bar->map) {
+        bar->addr = addr;
+        bar->mapped = true;
+        bar->map(bar->opaque, addr, true);
+    } else if (enable && !bar->mapped) {
         if (vmm_bus_register(bus, addr, bar->size, bar->ops, bar->opaque,
                              dev->name) == 0) {
             bar->addr = addr;

@@ -46,6 +46,9 @@ struct vmm_pci_bar {
     bool prefetchable;
     const struct vmm_io_ops *ops;
     void *opaque;
+    /* A RAM-backed BAR (a framebuffer) has no @ops: pci.c calls @map
+     * instead whenever the BAR starts or stops decoding at @addr. */
+    void (*map)(void *opaque, uint64_t addr, bool mapped);
     /* managed by pci.c */
     uint64_t addr;
     bool mapped;

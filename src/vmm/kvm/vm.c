@@ -109,6 +109,59 @@ static const struct vmm_irq_ops kvm_irq_ops = {
     .event = kvm_event,
 };
 
+/* Device RAM (framebuffers) lives in KVM slots after guest RAM's. */
+#define DEVICE_SLOT_BASE 8
+
+static struct vmm_vm *vm_of(struct vmm_machine *m)
+{
+    return (struct vmm_vm *)((char *)m - offsetof(struct vmm_vm, machine));
+}
+
+static int kvm_map_ram(struct vmm_machine *m, unsigned id, uint64_t gpa,
+                       uint64_t size, void *host, bool log_dirty)
+{
+    struct vmm_vm *vm = vm_of(m);
+    struct kvm_userspace_memory_region slot = {
+        .slot = DEVICE_SLOT_BASE + id,
+    };
+
+    if (id >= VMM_RAM_SLOTS)
+        return -EINVAL;
+    /* KVM cannot move a slot: delete it (EINVAL: there was none), then
+     * create it anew */
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0 &&
+        errno != EINVAL)
+        return -errno;
+    if (!size)
+        return 0;
+    slot.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+    slot.guest_phys_addr = gpa;
+    slot.memory_size = size;
+    slot.userspace_addr = (uintptr_t)host;
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+        return -errno;
+    return 0;
+}
+
+static int kvm_dirty_log(struct vmm_machine *m, unsigned id, uint64_t *bitmap)
+{
+    struct kvm_dirty_log log = {
+        .slot = DEVICE_SLOT_BASE + id,
+        .dirty_bitmap = bitmap,
+    };
+
+    if (id >= VMM_RAM_SLOTS)
+        return -EINVAL;
+    if (ioctl(vm_of(m)->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+        return -errno;
+    return 0;
+}
+
+static const struct vmm_ram_ops kvm_ram_ops = {
+    .map = kvm_map_ram,
+    .dirty_log = kvm_dirty_log,
+};
+
 static int add_slots(struct vmm_vm *vm)
 {
     for (size_t i = 0; i < vm->mem->n_regions; i++) {
@@ -187,6 +240,7 @@ int vmm_vm_create(struct vmm_vm *vm, struct vmm_mem *mem, uint32_t n_cpus)
 
     vmm_machine_init(&vm->machine, mem, n_cpus);
     vm->machine.irq_ops = &kvm_irq_ops;
+    vm->machine.ram_ops = &kvm_ram_ops;
 
     sigaction(SIGUSR1, &sa, NULL);
 
