@@ -102,5 +102,11 @@ void pic_init(void);
 void pic_unmask(uint8_t irq);
 void pic_eoi(uint8_t irq);
 
+/* power.c: the ACPI power button and S5 */
+bool power_init(void);
+void power_button_enable(void); /* after pic_init() */
+void power_off(void);
+extern volatile uint32_t power_button_presses;
+
 /* each guest */
 void guest_main(void);
