@@ -217,13 +217,28 @@ on_guest_size(GObject *object, GParamSpec *pspec, VireoVmWindow *self)
 
 /* ---- full screen ---- */
 
+/* Once slid away, the toolbar is hidden for real (and for screen readers). */
+static void
+on_toolbar_revealed(GtkRevealer *revealer, GParamSpec *pspec, VireoVmWindow *self)
+{
+    if (!gtk_revealer_get_child_revealed(revealer) && !gtk_revealer_get_reveal_child(revealer))
+        gtk_widget_hide(GTK_WIDGET(revealer));
+}
+
+static void
+hide_toolbar(VireoVmWindow *self)
+{
+    g_clear_handle_id(&self->hide_toolbar_source, g_source_remove);
+    gtk_revealer_set_reveal_child(self->fullscreen_revealer, FALSE);
+}
+
 static gboolean
 hide_toolbar_cb(gpointer user_data)
 {
     VireoVmWindow *self = user_data;
 
     self->hide_toolbar_source = 0;
-    gtk_revealer_set_reveal_child(self->fullscreen_revealer, FALSE);
+    hide_toolbar(self);
     return G_SOURCE_REMOVE;
 }
 
@@ -231,6 +246,7 @@ static void
 reveal_toolbar(VireoVmWindow *self, gboolean then_hide)
 {
     g_clear_handle_id(&self->hide_toolbar_source, g_source_remove);
+    gtk_widget_show(GTK_WIDGET(self->fullscreen_revealer));
     gtk_revealer_set_reveal_child(self->fullscreen_revealer, TRUE);
     if (then_hide)
         self->hide_toolbar_source = g_timeout_add(TOOLBAR_HIDE_MSEC, hide_toolbar_cb, self);
@@ -273,10 +289,8 @@ on_window_state_event(GtkWidget *widget, GdkEventWindowState *event, VireoVmWind
     gtk_widget_set_visible(self->hot_zone, fullscreen);
     if (fullscreen)
         reveal_toolbar(self, TRUE); /* show where it is, then get out of the way */
-    else {
-        g_clear_handle_id(&self->hide_toolbar_source, g_source_remove);
-        gtk_revealer_set_reveal_child(self->fullscreen_revealer, FALSE);
-    }
+    else
+        hide_toolbar(self);
     action = g_action_map_lookup_action(G_ACTION_MAP(self), "fullscreen");
     g_simple_action_set_state(G_SIMPLE_ACTION(action), g_variant_new_boolean(fullscreen));
     apply_scaling(self);
@@ -555,6 +569,7 @@ vireo_vm_window_class_init(VireoVmWindowClass *klass)
     gtk_widget_class_bind_template_callback(widget_class, on_hot_zone_enter);
     gtk_widget_class_bind_template_callback(widget_class, on_toolbar_enter);
     gtk_widget_class_bind_template_callback(widget_class, on_toolbar_leave);
+    gtk_widget_class_bind_template_callback(widget_class, on_toolbar_revealed);
 }
 
 static void

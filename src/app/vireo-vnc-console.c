@@ -20,6 +20,11 @@ struct _VireoVncConsole {
 
     VncDisplay *display;
     gboolean initialized;
+    /* What went wrong, said when the connection ends: gtk-vnc reports an
+     * error or a refused password first, then "disconnected". */
+    char *error_message;
+    char *auth_failure;
+    guint error_timeout;
     gboolean keyboard_grabbed;
     gboolean pointer_grabbed;
     guint64 frames;
@@ -86,27 +91,54 @@ on_vnc_desktop_resize(VncDisplay *display, int width, int height, VireoVncConsol
 }
 
 static void
+end_session(VireoVncConsole *self)
+{
+    gboolean was_initialized = self->initialized;
+    g_autofree char *error_message = g_steal_pointer(&self->error_message);
+    g_autofree char *auth_failure = g_steal_pointer(&self->auth_failure);
+
+    g_clear_handle_id(&self->error_timeout, g_source_remove);
+    self->initialized = FALSE;
+    if (auth_failure) {
+        vireo_console_emit_ended(VIREO_CONSOLE(self), VIREO_CONSOLE_END_AUTH_FAILED,
+                                 auth_failure);
+    } else if (error_message) {
+        vireo_console_emit_ended(VIREO_CONSOLE(self), VIREO_CONSOLE_END_ERROR, error_message);
+    } else if (was_initialized) {
+        /* The guest went away (shut down, reboot, QEMU gone). */
+        vireo_console_emit_ended(VIREO_CONSOLE(self), VIREO_CONSOLE_END_CLOSED,
+                                 _("The display of the virtual machine closed."));
+    } else {
+        vireo_console_emit_ended(VIREO_CONSOLE(self), VIREO_CONSOLE_END_ERROR,
+                                 _("The display server closed the connection before showing "
+                                   "anything."));
+    }
+}
+
+static gboolean
+error_timeout_cb(gpointer user_data)
+{
+    VireoVncConsole *self = user_data;
+
+    /* No "disconnected" followed the error: end it here. */
+    self->error_timeout = 0;
+    end_session(self);
+    return G_SOURCE_REMOVE;
+}
+
+static void
 on_vnc_error(VncDisplay *display, const char *message, VireoVncConsole *self)
 {
-    g_autofree char *text = g_strdup_printf(_("The VNC connection failed: %s"), message);
-
-    vireo_console_emit_ended(VIREO_CONSOLE(self), VIREO_CONSOLE_END_ERROR, text);
+    if (!self->error_message)
+        self->error_message = g_strdup_printf(_("The VNC connection failed: %s"), message);
+    if (!self->error_timeout)
+        self->error_timeout = g_timeout_add_seconds(2, error_timeout_cb, self);
 }
 
 static void
 on_vnc_disconnected(VncDisplay *display, VireoVncConsole *self)
 {
-    gboolean was_initialized = self->initialized;
-
-    self->initialized = FALSE;
-    /* Before the handshake ended, the server refused us; after it, the
-     * guest went away (shut down, reboot, QEMU gone). */
-    vireo_console_emit_ended(VIREO_CONSOLE(self),
-                             was_initialized ? VIREO_CONSOLE_END_CLOSED : VIREO_CONSOLE_END_ERROR,
-                             was_initialized
-                                 ? _("The display of the virtual machine closed.")
-                                 : _("The display server closed the connection before showing "
-                                     "anything."));
+    end_session(self);
 }
 
 static void
@@ -139,12 +171,13 @@ on_vnc_auth_credential(VncDisplay *display, GValueArray *credentials, VireoVncCo
 static void
 on_vnc_auth_failure(VncDisplay *display, const char *reason, VireoVncConsole *self)
 {
-    g_autofree char *text = g_strdup_printf(
+    g_free(self->auth_failure);
+    self->auth_failure = g_strdup_printf(
         _("The display refused the password (%s). Type the VNC password of the virtual "
           "machine again."),
         reason && *reason ? reason : _("no reason given"));
-
-    vireo_console_emit_ended(VIREO_CONSOLE(self), VIREO_CONSOLE_END_AUTH_FAILED, text);
+    if (!self->error_timeout)
+        self->error_timeout = g_timeout_add_seconds(2, error_timeout_cb, self);
 }
 
 static void
@@ -235,6 +268,8 @@ vireo_vnc_console_open_fd(VireoConsole *console, int fd, GError **error)
 
     self->initialized = FALSE;
     self->frames = 0;
+    g_clear_pointer(&self->error_message, g_free);
+    g_clear_pointer(&self->auth_failure, g_free);
     disconnect_connection(self);
     if (!vnc_display_open_fd(self->display, fd)) {
         close(fd);
@@ -255,6 +290,7 @@ vireo_vnc_console_close(VireoConsole *console)
     VireoVncConsole *self = VIREO_VNC_CONSOLE(console);
 
     self->initialized = FALSE;
+    g_clear_handle_id(&self->error_timeout, g_source_remove);
     disconnect_connection(self);
     if (vnc_display_is_open(self->display))
         vnc_display_close(self->display);
@@ -368,6 +404,8 @@ vireo_vnc_console_finalize(GObject *object)
     VireoVncConsole *self = VIREO_VNC_CONSOLE(object);
 
     g_free(self->guest_text);
+    g_free(self->error_message);
+    g_free(self->auth_failure);
     G_OBJECT_CLASS(vireo_vnc_console_parent_class)->finalize(object);
 }
 

@@ -425,9 +425,12 @@ cmd_dominfo(VireoConnection *connection, int argc, char **argv)
             vireo_domain_get_memory(domain));
     g_print("%-15s %s\n", _("Persistent:"),
             vireo_domain_get_persistent(domain) ? _("yes") : _("no"));
-    if (VIREO_IS_EMBEDDED_DOMAIN(domain))
-        g_print("%-15s %s\n", _("Log:"),
-                vireo_embedded_domain_get_log_path(VIREO_EMBEDDED_DOMAIN(domain)));
+    if (VIREO_IS_EMBEDDED_DOMAIN(domain)) {
+        VireoEmbeddedDomain *embedded = VIREO_EMBEDDED_DOMAIN(domain);
+        if (vireo_embedded_domain_get_pid(embedded) > 0)
+            g_print("%-15s %d\n", _("Process:"), (int)vireo_embedded_domain_get_pid(embedded));
+        g_print("%-15s %s\n", _("Log:"), vireo_embedded_domain_get_log_path(embedded));
+    }
     if (vireo_domain_get_notice(domain))
         g_print("%-15s %s\n", _("Notice:"), vireo_domain_get_notice(domain));
     g_print("\n");

@@ -123,5 +123,11 @@ uint64_t rdtsc(void);
 /* TSC ticks per millisecond, measured with the PIT (kernel mode) */
 uint32_t tsc_per_ms(void);
 
+/* power.c: the ACPI power button and S5 */
+bool power_init(void);
+void power_button_enable(void); /* after pic_init() */
+void power_off(void);
+extern volatile uint32_t power_button_presses;
+
 /* each guest */
 void guest_main(void);

@@ -109,6 +109,7 @@ isr_\vec:
     stub 19, 0
     stub 32, 0
     stub 33, 0
+    stub 36, 0
     stub 39, 0
     stub 41, 0
     stub 44, 0

@@ -291,8 +291,8 @@ def row_of(table, name):
     return None
 
 
-def select_row(table, name):
-    """Selects the row whose first column reads @name; returns True on success."""
+def first_cell(table, name):
+    """(row index, first cell) of the row whose first column reads @name, or (-1, None)."""
     t = table.queryTable()
     for r in range(t.nRows):
         cell = t.getAccessibleAt(r, 0)
@@ -301,6 +301,27 @@ def select_row(table, name):
         text = cell.name or ' '.join(filter(None, (cell.getChildAtIndex(i).name
                                                    for i in range(cell.childCount))))
         if text == name:
-            return t.addRowSelection(r) or bool(table.querySelection().selectChild(
-                t.getIndexAt(r, 0)))
-    return False
+            return r, cell
+    return -1, None
+
+
+def select_row(table, name):
+    """Selects the row whose first column reads @name; returns True on success."""
+    r, cell = first_cell(table, name)
+    if cell is None:
+        return False
+    t = table.queryTable()
+    return t.addRowSelection(r) or bool(table.querySelection().selectChild(t.getIndexAt(r, 0)))
+
+
+def double_click_row(table, name):
+    """Double-clicks the row whose first column reads @name, as a person would
+    (the pointer moves there); returns True on success."""
+    from dogtail import rawinput
+    r, cell = first_cell(table, name)
+    if cell is None:
+        return False
+    x, y = cell.queryComponent().getPosition(0)
+    w, h = cell.queryComponent().getSize()
+    rawinput.doubleClick(x + min(w // 2, 60), y + h // 2)
+    return True

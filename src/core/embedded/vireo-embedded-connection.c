@@ -408,6 +408,7 @@ refresh_done(GObject *source, GAsyncResult *result, gpointer user_data)
     VireoEmbeddedConnection *self = VIREO_EMBEDDED_CONNECTION(source);
     Refresh *refresh = g_task_get_task_data(G_TASK(result));
     VireoEmbeddedDomain *domain = lookup_name(self, refresh->name);
+    gboolean created = FALSE;
 
     if (refresh->session != self->session ||
         vireo_connection_get_state(VIREO_CONNECTION(self)) != VIREO_CONNECTION_STATE_CONNECTED)
@@ -429,6 +430,7 @@ refresh_done(GObject *source, GAsyncResult *result, gpointer user_data)
             domain = vireo_embedded_domain_new(self, g_steal_pointer(&refresh->config), TRUE);
             vireo_connection_add_domain(VIREO_CONNECTION(self), VIREO_DOMAIN(domain));
             g_object_unref(domain);
+            created = TRUE;
         } else if (g_strcmp0(new_xml, old_xml) != 0 ||
                    !vireo_domain_get_persistent(VIREO_DOMAIN(domain))) {
             vireo_embedded_domain_set_config(domain, g_steal_pointer(&refresh->config));
@@ -445,10 +447,11 @@ refresh_done(GObject *source, GAsyncResult *result, gpointer user_data)
         domain = vireo_embedded_domain_new(self, g_steal_pointer(&refresh->live), FALSE);
         vireo_connection_add_domain(VIREO_CONNECTION(self), VIREO_DOMAIN(domain));
         g_object_unref(domain);
+        created = TRUE;
     }
 
-    if (domain && refresh->run == VIREO_EMBEDDED_RUN_LIVE &&
-        !vireo_embedded_domain_is_attached(domain))
+    if (domain && (created || (refresh->run == VIREO_EMBEDDED_RUN_LIVE &&
+                               !vireo_embedded_domain_is_attached(domain))))
         vireo_embedded_domain_apply_run_state_async(domain, refresh->run, refresh->reason,
                                                     refresh_attach_done, NULL);
 }

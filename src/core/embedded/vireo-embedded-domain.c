@@ -56,6 +56,8 @@ struct _VireoEmbeddedDomain {
     guint pidfd_watch;
     GSubprocess *child; /* when this process started the VMM */
     gboolean child_exited;
+    gboolean process_gone; /* the pidfd or the child said so */
+    gboolean bus_gone;     /* the control connection closed */
     gboolean starting;
     gboolean seen_stopped;
     guint64 resets_seen;
@@ -187,6 +189,8 @@ vireo_embedded_domain_detach(VireoEmbeddedDomain *self)
     self->pidfd = -1;
     g_clear_object(&self->child);
     self->child_exited = FALSE;
+    self->process_gone = FALSE;
+    self->bus_gone = FALSE;
     self->starting = FALSE;
     self->pid = 0;
     self->stats_pending = FALSE;
@@ -279,13 +283,25 @@ run_ended(VireoEmbeddedDomain *self)
     g_object_unref(self);
 }
 
+/* The run is over once the process has ended and the control connection
+ * has closed: the connection's last messages (StateChanged "stopped", the
+ * exit status) are dispatched before its "closed", so waiting for both
+ * reads the end right whichever the kernel reported first. */
+static void
+maybe_ended(VireoEmbeddedDomain *self)
+{
+    if (self->process_gone && (self->bus_gone || !self->bus))
+        run_ended(self);
+}
+
 static gboolean
 on_pidfd(int fd, GIOCondition condition, gpointer user_data)
 {
     VireoEmbeddedDomain *self = user_data;
 
     self->pidfd_watch = 0;
-    run_ended(self);
+    self->process_gone = TRUE;
+    maybe_ended(self);
     return G_SOURCE_REMOVE;
 }
 
@@ -329,10 +345,12 @@ on_child_exited(GObject *source, GAsyncResult *result, gpointer user_data)
     if (!g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL) || !ticket_valid(ticket))
         return;
     self->child_exited = TRUE;
-    if (self->starting)
+    if (self->starting) {
         attach_failed_after_exit(self);
-    else
-        run_ended(self);
+        return;
+    }
+    self->process_gone = TRUE;
+    maybe_ended(self);
 }
 
 /* Watches the VMM process end: through its pidfd (works for any process of
@@ -387,10 +405,11 @@ on_bus_closed(GDBusConnection *bus, gboolean remote_vanished, GError *error, gpo
 {
     VireoEmbeddedDomain *self = user_data;
 
-    /* the process watch tells when it has really ended; without one, the
-     * closed socket is all there is */
+    self->bus_gone = TRUE;
+    /* without a process watch, the closed socket is all there is */
     if (!self->child && !self->pidfd_watch)
-        run_ended(self);
+        self->process_gone = TRUE;
+    maybe_ended(self);
 }
 
 /* Attaching ---------------------------------------------------------------- */
@@ -453,7 +472,11 @@ settle_from_disk(VireoEmbeddedDomain *self)
         vireo_domain_set_state(VIREO_DOMAIN(self), VIREO_DOMAIN_STATE_CRASHED, reason);
     } else {
         vireo_embedded_run_remove(self->run_dir);
-        vireo_domain_set_state(VIREO_DOMAIN(self), VIREO_DOMAIN_STATE_SHUTOFF, NULL);
+        /* a run that was watched to its end keeps the reason it ended with
+         * (a late look at the folder, from an older event, knows less) */
+        if (vireo_domain_is_active(VIREO_DOMAIN(self)) ||
+            vireo_domain_get_state(VIREO_DOMAIN(self)) == VIREO_DOMAIN_STATE_NOSTATE)
+            vireo_domain_set_state(VIREO_DOMAIN(self), VIREO_DOMAIN_STATE_SHUTOFF, NULL);
     }
     VireoEmbeddedConnection *connection = get_connection(self);
     if (connection)
@@ -499,7 +522,10 @@ on_proxy(GObject *source, GAsyncResult *result, gpointer user_data)
 
     self->resets_seen = vireo_vmm_vmm1_get_resets(proxy);
     apply_config(self);
-    apply_vmm_state(self, vireo_vmm_vmm1_get_state(proxy));
+    /* no State: the VMM went away while answering; it is ending, and
+     * its end tells how */
+    const char *state = vireo_vmm_vmm1_get_state(proxy);
+    apply_vmm_state(self, state ? state : "starting");
     finish_attach(self, NULL);
 }
 
@@ -609,9 +635,15 @@ attach_failed_after_exit(VireoEmbeddedDomain *self)
 {
     if (!g_subprocess_get_if_signaled(self->child) &&
         g_subprocess_get_exit_status(self->child) != 2) {
-        /* it ran (the guest ended quickly): a start that worked */
-        finish_attach(self, NULL);
+        /* it ran (the guest ended quickly): a start that worked, and
+         * whoever asked sees how it ended */
+        GTask *task = g_object_steal_data(G_OBJECT(self), "vireo-attach-task");
+        self->starting = FALSE;
         run_ended(self);
+        if (task) {
+            g_task_return_boolean(task, TRUE);
+            g_object_unref(task);
+        }
         return;
     }
     g_autofree char *tail = vireo_embedded_log_tail(self->log_path, self->log_offset, 4);
@@ -750,6 +782,18 @@ open_log(StartJob *job, GError **error)
     return fd;
 }
 
+/* libvireo's callers get VIREO_ERRORs: file errors become FAILED. */
+static void
+return_start_error(GTask *task, GError *error)
+{
+    if (error->domain != VIREO_ERROR) {
+        GError *wrapped = g_error_new_literal(VIREO_ERROR, VIREO_ERROR_FAILED, error->message);
+        g_error_free(error);
+        error = wrapped;
+    }
+    g_task_return_error(task, error);
+}
+
 static void
 start_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -758,7 +802,7 @@ start_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *can
 
     job->config = vireo_embedded_config_new(job->xml, &error);
     if (!job->config || !vireo_embedded_config_check_startable(job->config, &error)) {
-        g_task_return_error(task, error);
+        return_start_error(task, error);
         return;
     }
     const char *name = vireo_embedded_config_get_name(job->config);
@@ -778,7 +822,7 @@ start_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *can
 
     int lock = vireo_embedded_run_lock(job->run_dir, name, &error);
     if (lock < 0) {
-        g_task_return_error(task, error);
+        return_start_error(task, error);
         return;
     }
     /* from here on, a failure removes the runtime folder again */
@@ -788,14 +832,14 @@ start_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *can
                                   &error)) {
         close(lock);
         vireo_embedded_run_remove(job->run_dir);
-        g_task_return_error(task, error);
+        return_start_error(task, error);
         return;
     }
     int log = open_log(job, &error);
     if (log < 0) {
         close(lock);
         vireo_embedded_run_remove(job->run_dir);
-        g_task_return_error(task, error);
+        return_start_error(task, error);
         return;
     }
 
@@ -1364,4 +1408,15 @@ vireo_embedded_domain_get_log_path(VireoEmbeddedDomain *self)
 {
     g_return_val_if_fail(VIREO_IS_EMBEDDED_DOMAIN(self), NULL);
     return self->log_path;
+}
+
+GPid
+vireo_embedded_domain_get_pid(VireoEmbeddedDomain *self)
+{
+    g_return_val_if_fail(VIREO_IS_EMBEDDED_DOMAIN(self), 0);
+    if (self->pid <= 0 && self->child && !self->child_exited) {
+        const char *id = g_subprocess_get_identifier(self->child);
+        return id ? (GPid)g_ascii_strtoll(id, NULL, 10) : 0;
+    }
+    return self->pid;
 }

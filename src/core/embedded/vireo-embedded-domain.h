@@ -14,5 +14,7 @@ G_DECLARE_FINAL_TYPE(VireoEmbeddedDomain, vireo_embedded_domain, VIREO, EMBEDDED
 
 /* vireo-vmm's log for this VM (it grows run after run). */
 const char *vireo_embedded_domain_get_log_path(VireoEmbeddedDomain *self);
+/* The running vireo-vmm's process id, 0 when there is none (yet). */
+GPid vireo_embedded_domain_get_pid(VireoEmbeddedDomain *self);
 
 G_END_DECLS
