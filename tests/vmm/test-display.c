@@ -620,6 +620,378 @@ static void test_open_vnc_without_display(void)
     g_assert_nonnull(strstr(error->message, "--display none"));
 }
 
+/* ---- the keyboard: every key of two layouts, as scan codes ---- */
+
+/* the bytes the scancodes guest echoed as "key XX" (or "aux XX") */
+static GByteArray *echoed(Vm *vm, const char *kind)
+{
+    g_autofree char *out = vm_serial(vm);
+    g_autofree char *prefix = g_strconcat(kind, " ", NULL);
+    GByteArray *bytes = g_byte_array_new();
+    const char *p = strstr(out, "scancodes ready");
+
+    for (p = p ? p : out; (p = strstr(p, prefix)); p += strlen(prefix)) {
+        char *end;
+        guint8 b = (guint8)strtoul(p + strlen(prefix), &end, 16);
+
+        if (end != p + strlen(prefix) + 2 || (*end != '\r' && *end != '\n'))
+            break; /* the line is not complete yet */
+        g_byte_array_append(bytes, &b, 1);
+    }
+    return bytes;
+}
+
+static char *hex(const guint8 *b, guint n)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(s, "%s%02x", i ? " " : "", b[i]);
+    return g_string_free(s, FALSE);
+}
+
+/* waits until the guest echoed as many bytes as @want, then compares */
+static void expect_echo(Vm *vm, VncTestClient *c, const char *kind,
+                        GByteArray *want, const char *what)
+{
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    g_autoptr(GByteArray) got = NULL;
+
+    for (;;) {
+        g_clear_pointer(&got, g_byte_array_unref);
+        got = echoed(vm, kind);
+        if (got->len >= want->len || g_get_monotonic_time() > deadline ||
+            !vm_running(vm))
+            break;
+        vnc_test_client_pump(c, 10);
+    }
+    for (guint i = 0; i < want->len; i++)
+        if (i >= got->len || got->data[i] != want->data[i]) {
+            g_autofree char *w = hex(want->data, want->len);
+            g_autofree char *g = hex(got->data, got->len);
+
+            g_error("%s: the guest got\n  %s\nnot\n  %s\n(first difference "
+                    "at byte %u)", what, g, w, i);
+        }
+    if (got->len > want->len) {
+        g_autofree char *g = hex(got->data + want->len,
+                                 got->len - want->len);
+
+        g_error("%s: the guest got more than it should: %s", what, g);
+    }
+}
+
+static void add_bytes(GByteArray *a, const char *hexes)
+{
+    g_auto(GStrv) parts = g_strsplit(hexes, " ", -1);
+
+    for (int i = 0; parts[i]; i++) {
+        guint8 b;
+
+        if (!*parts[i])
+            continue;
+        b = (guint8)strtoul(parts[i], NULL, 16);
+        g_byte_array_append(a, &b, 1);
+    }
+}
+
+/* a key, by what the VNC client sends and the set 1 code it must give */
+typedef struct {
+    uint32_t keysym;
+    guint level;       /* 0 plain, 1 with Shift, 2 with AltGr */
+    guint16 code;      /* set 1 make code, 0x100 for an e0 prefix */
+} TypedKey;
+
+static void add_make_break(GByteArray *a, guint16 code, gboolean down)
+{
+    guint8 b = (guint8)((code & 0x7f) | (down ? 0 : 0x80));
+    static const guint8 e0 = 0xe0;
+
+    if (code & 0x100)
+        g_byte_array_append(a, &e0, 1);
+    g_byte_array_append(a, &b, 1);
+}
+
+/* types @keys the way a client with that layout does: its own Shift or
+ * AltGr (ISO_Level3_Shift) around the key, so no fix-up is needed */
+static void type_keys(Vm *vm, VncTestClient *c, const TypedKey *keys, guint n,
+                      GByteArray *want, const char *layout)
+{
+    static const uint32_t mod_sym[] = {0, XK_Shift_L, XK_ISO_Level3_Shift};
+    static const guint16 mod_code[] = {0, 0x2a, 0x138};
+
+    for (guint i = 0; i < n; i++) {
+        const TypedKey *k = &keys[i];
+        g_autofree char *what = g_strdup_printf("%s keysym 0x%x", layout,
+                                                k->keysym);
+
+        if (k->level) {
+            vnc_test_client_key(c, mod_sym[k->level], TRUE);
+            add_make_break(want, mod_code[k->level], TRUE);
+        }
+        vnc_test_client_key(c, k->keysym, TRUE);
+        vnc_test_client_key(c, k->keysym, FALSE);
+        add_make_break(want, k->code, TRUE);
+        add_make_break(want, k->code, FALSE);
+        if (k->level) {
+            vnc_test_client_key(c, mod_sym[k->level], FALSE);
+            add_make_break(want, mod_code[k->level], FALSE);
+        }
+        /* a row at a time, well inside the keyboard's buffer */
+        if (i % 12 == 11 || i + 1 == n)
+            expect_echo(vm, c, "key", want, what);
+    }
+}
+
+/* a row of plain keys and the same row with Shift: characters in
+ * keysym order (Latin-1 keysyms are the characters) */
+static guint add_row(TypedKey *out, const char *plain, const char *shifted,
+                     const guint16 *codes)
+{
+    guint n = 0;
+
+    for (guint i = 0; plain[i]; i++)
+        out[n++] = (TypedKey){(guchar)plain[i], 0, codes[i]};
+    for (guint i = 0; shifted && shifted[i]; i++)
+        out[n++] = (TypedKey){(guchar)shifted[i], 1, codes[i]};
+    return n;
+}
+
+static const guint16 row_e[] = {0x29, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d};
+static const guint16 row_d[] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
+                                0x17, 0x18, 0x19, 0x1a, 0x1b, 0x2b};
+static const guint16 row_c[] = {0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24,
+                                0x25, 0x26, 0x27, 0x28, 0x2b};
+static const guint16 row_b[] = {0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32,
+                                0x33, 0x34, 0x35};
+
+/* keys that are the same on every layout */
+static const TypedKey shared_keys[] = {
+    {XK_Escape, 0, 0x01}, {XK_BackSpace, 0, 0x0e}, {XK_Tab, 0, 0x0f},
+    {XK_Return, 0, 0x1c}, {XK_space, 0, 0x39}, {XK_Caps_Lock, 0, 0x3a},
+    {XK_Num_Lock, 0, 0x45}, {XK_Scroll_Lock, 0, 0x46},
+    {XK_Shift_L, 0, 0x2a}, {XK_Shift_R, 0, 0x36}, {XK_Control_L, 0, 0x1d},
+    {XK_Control_R, 0, 0x11d}, {XK_Alt_L, 0, 0x38}, {XK_Alt_R, 0, 0x138},
+    {XK_Super_L, 0, 0x15b}, {XK_Super_R, 0, 0x15c}, {XK_Menu, 0, 0x15d},
+    {XK_Insert, 0, 0x152}, {XK_Delete, 0, 0x153}, {XK_Home, 0, 0x147},
+    {XK_End, 0, 0x14f}, {XK_Page_Up, 0, 0x149}, {XK_Page_Down, 0, 0x151},
+    {XK_Up, 0, 0x148}, {XK_Down, 0, 0x150}, {XK_Left, 0, 0x14b},
+    {XK_Right, 0, 0x14d},
+    {XK_F1, 0, 0x3b}, {XK_F2, 0, 0x3c}, {XK_F3, 0, 0x3d}, {XK_F4, 0, 0x3e},
+    {XK_F5, 0, 0x3f}, {XK_F6, 0, 0x40}, {XK_F7, 0, 0x41}, {XK_F8, 0, 0x42},
+    {XK_F9, 0, 0x43}, {XK_F10, 0, 0x44}, {XK_F11, 0, 0x57},
+    {XK_F12, 0, 0x58}, {XK_F13, 0, 0x64}, {XK_F14, 0, 0x65},
+    {XK_F15, 0, 0x66}, {XK_F16, 0, 0x67}, {XK_F17, 0, 0x68},
+    {XK_F18, 0, 0x69}, {XK_F19, 0, 0x6a}, {XK_F20, 0, 0x6b},
+    {XK_F21, 0, 0x6c}, {XK_F22, 0, 0x6d}, {XK_F23, 0, 0x6e},
+    {XK_F24, 0, 0x76},
+    {XK_KP_0, 0, 0x52}, {XK_KP_1, 0, 0x4f}, {XK_KP_2, 0, 0x50},
+    {XK_KP_3, 0, 0x51}, {XK_KP_4, 0, 0x4b}, {XK_KP_5, 0, 0x4c},
+    {XK_KP_6, 0, 0x4d}, {XK_KP_7, 0, 0x47}, {XK_KP_8, 0, 0x48},
+    {XK_KP_9, 0, 0x49}, {XK_KP_Decimal, 0, 0x53}, {XK_KP_Add, 0, 0x4e},
+    {XK_KP_Subtract, 0, 0x4a}, {XK_KP_Multiply, 0, 0x37},
+    {XK_KP_Divide, 0, 0x135}, {XK_KP_Enter, 0, 0x11c},
+    {XK_KP_Home, 0, 0x47}, {XK_KP_End, 0, 0x4f}, {XK_KP_Insert, 0, 0x52},
+    {XK_KP_Delete, 0, 0x53},
+};
+
+static Vm *start_scancodes(const char *cmdline, const char *keymap)
+{
+    g_autofree char *display = g_strdup_printf("vnc=unix:@VNC@%s%s",
+                                               keymap ? ",keymap=" : "",
+                                               keymap ? keymap : "");
+    Vm *vm = vm_start("scancodes", cmdline, display);
+
+    g_assert_true(vm_wait_serial(vm, "scancodes ready", BOOT_TIMEOUT));
+    return vm;
+}
+
+static void test_keyboard_us(void)
+{
+    g_autoptr(Vm) vm = NULL;
+    g_autoptr(VncTestClient) c = NULL;
+    g_autoptr(GByteArray) want = g_byte_array_new();
+    g_autofree char *out = NULL;
+    TypedKey keys[128];
+    guint n = 0;
+
+    if (!vmm_test_have_kvm())
+        return;
+    vm = start_scancodes(NULL, NULL);
+    out = vm_serial(vm);
+    /* set 2 as seen through the controller's translation */
+    g_assert_nonnull(strstr(out, "keyboard reports set 41 (xlate 1)"));
+    c = connect_unix(vm);
+    n += add_row(keys + n, "`1234567890-=", "~!@#$%^&*()_+", row_e);
+    n += add_row(keys + n, "qwertyuiop[]\\", "QWERTYUIOP{}|", row_d);
+    n += add_row(keys + n, "asdfghjkl;'", "ASDFGHJKL:\"", row_c);
+    n += add_row(keys + n, "zxcvbnm,./", "ZXCVBNM<>?", row_b);
+    type_keys(vm, c, keys, n, want, "us");
+    type_keys(vm, c, shared_keys, G_N_ELEMENTS(shared_keys), want, "us");
+
+    /* Print Screen, alone and as Alt+SysRq; Pause, alone and as Break */
+    press(c, XK_Print);
+    add_bytes(want, "e0 2a e0 37 e0 b7 e0 aa");
+    vnc_test_client_key(c, XK_Alt_L, TRUE);
+    press(c, XK_Print);
+    vnc_test_client_key(c, XK_Alt_L, FALSE);
+    add_bytes(want, "38 54 d4 b8");
+    press(c, XK_Pause);
+    add_bytes(want, "e1 1d 45 e1 9d c5");
+    vnc_test_client_key(c, XK_Control_L, TRUE);
+    press(c, XK_Pause);
+    vnc_test_client_key(c, XK_Control_L, FALSE);
+    add_bytes(want, "1d e0 46 e0 c6 9d");
+    expect_echo(vm, c, "key", want, "Print and Pause");
+
+    /* auto-repeat as the client sends it: downs, then one up */
+    for (int i = 0; i < 3; i++)
+        vnc_test_client_key(c, XK_a, TRUE);
+    vnc_test_client_key(c, XK_a, FALSE);
+    add_bytes(want, "1e 1e 1e 9e");
+    /* a client that sends 'A' without Shift gets a Shift for it, one
+     * that sends '1' with Shift held gets it lifted */
+    press(c, XK_A);
+    add_bytes(want, "2a 1e aa 9e");
+    vnc_test_client_key(c, XK_Shift_R, TRUE);
+    press(c, XK_1);
+    vnc_test_client_key(c, XK_Shift_R, FALSE);
+    add_bytes(want, "36 b6 02 36 82 b6");
+    /* a key released after its modifier still breaks the key it made */
+    vnc_test_client_key(c, XK_Shift_L, TRUE);
+    vnc_test_client_key(c, XK_exclam, TRUE);
+    vnc_test_client_key(c, XK_Shift_L, FALSE);
+    vnc_test_client_key(c, XK_1, FALSE);
+    add_bytes(want, "2a 02 aa 82");
+    expect_echo(vm, c, "key", want, "repeat and fix-ups");
+}
+
+static void test_keyboard_de(void)
+{
+    static const TypedKey de_keys[] = {
+        {XK_dead_circumflex, 0, 0x29}, {XK_degree, 1, 0x29},
+        {XK_1, 0, 0x02}, {XK_exclam, 1, 0x02}, {XK_onesuperior, 2, 0x02},
+        {XK_2, 0, 0x03}, {XK_quotedbl, 1, 0x03}, {XK_twosuperior, 2, 0x03},
+        {XK_3, 0, 0x04}, {XK_section, 1, 0x04},
+        {XK_threesuperior, 2, 0x04}, {XK_4, 0, 0x05}, {XK_dollar, 1, 0x05},
+        {XK_5, 0, 0x06}, {XK_percent, 1, 0x06}, {XK_6, 0, 0x07},
+        {XK_ampersand, 1, 0x07}, {XK_7, 0, 0x08}, {XK_slash, 1, 0x08},
+        {XK_braceleft, 2, 0x08}, {XK_8, 0, 0x09}, {XK_parenleft, 1, 0x09},
+        {XK_bracketleft, 2, 0x09}, {XK_9, 0, 0x0a},
+        {XK_parenright, 1, 0x0a}, {XK_bracketright, 2, 0x0a},
+        {XK_0, 0, 0x0b}, {XK_equal, 1, 0x0b}, {XK_braceright, 2, 0x0b},
+        {XK_ssharp, 0, 0x0c}, {XK_question, 1, 0x0c},
+        {XK_backslash, 2, 0x0c}, {XK_dead_acute, 0, 0x0d},
+        {XK_dead_grave, 1, 0x0d},
+        {XK_q, 0, 0x10}, {XK_Q, 1, 0x10}, {XK_at, 2, 0x10},
+        {XK_w, 0, 0x11}, {XK_e, 0, 0x12}, {XK_EuroSign, 2, 0x12},
+        {XK_r, 0, 0x13}, {XK_t, 0, 0x14}, {XK_z, 0, 0x15}, {XK_Z, 1, 0x15},
+        {XK_u, 0, 0x16}, {XK_i, 0, 0x17}, {XK_o, 0, 0x18}, {XK_p, 0, 0x19},
+        {XK_udiaeresis, 0, 0x1a}, {XK_Udiaeresis, 1, 0x1a},
+        {XK_plus, 0, 0x1b}, {XK_asterisk, 1, 0x1b},
+        {XK_asciitilde, 2, 0x1b},
+        {XK_a, 0, 0x1e}, {XK_s, 0, 0x1f}, {XK_d, 0, 0x20}, {XK_f, 0, 0x21},
+        {XK_g, 0, 0x22}, {XK_h, 0, 0x23}, {XK_j, 0, 0x24}, {XK_k, 0, 0x25},
+        {XK_l, 0, 0x26}, {XK_odiaeresis, 0, 0x27},
+        {XK_Odiaeresis, 1, 0x27}, {XK_adiaeresis, 0, 0x28},
+        {XK_Adiaeresis, 1, 0x28}, {XK_numbersign, 0, 0x2b},
+        {XK_apostrophe, 1, 0x2b},
+        {XK_less, 0, 0x56}, {XK_greater, 1, 0x56}, {XK_bar, 2, 0x56},
+        {XK_y, 0, 0x2c}, {XK_Y, 1, 0x2c}, {XK_x, 0, 0x2d}, {XK_c, 0, 0x2e},
+        {XK_v, 0, 0x2f}, {XK_b, 0, 0x30}, {XK_n, 0, 0x31}, {XK_m, 0, 0x32},
+        {XK_mu, 2, 0x32}, {XK_comma, 0, 0x33}, {XK_semicolon, 1, 0x33},
+        {XK_period, 0, 0x34}, {XK_colon, 1, 0x34}, {XK_minus, 0, 0x35},
+        {XK_underscore, 1, 0x35}, {XK_KP_Separator, 0, 0x53},
+    };
+    g_autoptr(Vm) vm = NULL;
+    g_autoptr(VncTestClient) c = NULL;
+    g_autoptr(GByteArray) want = g_byte_array_new();
+
+    if (!vmm_test_have_kvm())
+        return;
+    vm = start_scancodes(NULL, "de");
+    g_assert_true(vm_wait_stderr(vm, "(keymap de)", 10));
+    c = connect_unix(vm);
+    type_keys(vm, c, de_keys, G_N_ELEMENTS(de_keys), want, "de");
+    type_keys(vm, c, shared_keys, G_N_ELEMENTS(shared_keys), want, "de");
+    /* a US client typing '@' (Shift+2 on its side) on a German guest:
+     * Shift goes up, AltGr+Q goes down, and Shift comes back */
+    vnc_test_client_key(c, XK_Shift_L, TRUE);
+    press(c, XK_at);
+    vnc_test_client_key(c, XK_Shift_L, FALSE);
+    add_bytes(want, "2a aa e0 38 10 e0 b8 2a 90 aa");
+    expect_echo(vm, c, "key", want, "'@' from another layout");
+}
+
+/* scan code set 2 without translation, and set 1 */
+static void test_keyboard_sets(void)
+{
+    static const struct {
+        uint32_t keysym;
+        const char *bytes;
+    } set2[] = {
+        {XK_a, "1c f0 1c"},
+        {XK_Up, "e0 75 e0 f0 75"},
+        {XK_F7, "83 f0 83"},
+        {XK_Shift_R, "59 f0 59"},
+        {XK_KP_Enter, "e0 5a e0 f0 5a"},
+        {XK_Print, "e0 12 e0 7c e0 f0 7c e0 f0 12"},
+        {XK_Pause, "e1 14 77 e1 f0 14 f0 77"},
+        {XK_F24, "5f f0 5f"},
+    };
+
+    if (!vmm_test_have_kvm())
+        return;
+    {
+        g_autoptr(Vm) vm = start_scancodes("set=2 xlate=0", NULL);
+        g_autoptr(VncTestClient) c = connect_unix(vm);
+        g_autoptr(GByteArray) want = g_byte_array_new();
+        g_autofree char *out = vm_serial(vm);
+
+        g_assert_nonnull(strstr(out, "keyboard reports set 2 (xlate 0)"));
+        for (guint i = 0; i < G_N_ELEMENTS(set2); i++) {
+            press(c, set2[i].keysym);
+            add_bytes(want, set2[i].bytes);
+        }
+        expect_echo(vm, c, "key", want, "scan code set 2");
+    }
+    {
+        g_autoptr(Vm) vm = start_scancodes("set=1 xlate=0", NULL);
+        g_autoptr(VncTestClient) c = connect_unix(vm);
+        g_autoptr(GByteArray) want = g_byte_array_new();
+        g_autofree char *out = vm_serial(vm);
+
+        g_assert_nonnull(strstr(out, "keyboard reports set 1 (xlate 0)"));
+        press(c, XK_a);
+        press(c, XK_Up);
+        add_bytes(want, "1e 9e e0 48 e0 c8");
+        expect_echo(vm, c, "key", want, "scan code set 1");
+    }
+}
+
+/* the pointer drives the PS/2 mouse: relative moves, buttons */
+static void test_mouse(void)
+{
+    g_autoptr(Vm) vm = NULL;
+    g_autoptr(VncTestClient) c = NULL;
+    g_autoptr(GByteArray) want = g_byte_array_new();
+
+    if (!vmm_test_have_kvm())
+        return;
+    vm = start_scancodes("mouse=1", NULL);
+    c = connect_unix(vm);
+    vnc_test_client_pointer(c, 100, 100, 0);   /* where the pointer starts */
+    add_bytes(want, "08 00 00");
+    vnc_test_client_pointer(c, 110, 95, 1);    /* right 10, up 5, left */
+    add_bytes(want, "09 0a 05");
+    vnc_test_client_pointer(c, 110, 95, 4);    /* the right button */
+    add_bytes(want, "0a 00 00");
+    vnc_test_client_pointer(c, 90, 400, 2);    /* middle; 305 down: two */
+    add_bytes(want, "3c ec 01 2c 00 ce");
+    expect_echo(vm, c, "aux", want, "the PS/2 mouse");
+}
+
 /* ---- the same guest under QEMU's bochs-display ---- */
 
 static void test_qemu_compat(void)
@@ -698,6 +1070,10 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/display/bad-options", test_bad_options);
     g_test_add_func("/vmm/display/open-vnc-without-display",
                     test_open_vnc_without_display);
+    g_test_add_func("/vmm/display/keyboard-us", test_keyboard_us);
+    g_test_add_func("/vmm/display/keyboard-de", test_keyboard_de);
+    g_test_add_func("/vmm/display/keyboard-sets", test_keyboard_sets);
+    g_test_add_func("/vmm/display/mouse", test_mouse);
     g_test_add_func("/vmm/display/qemu-compat", test_qemu_compat);
     return g_test_run();
 }
