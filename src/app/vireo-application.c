@@ -266,6 +266,14 @@ vireo_application_startup(GApplication *app)
     self->store = vireo_connection_store_new(self->settings);
     if (!vireo_connection_store_load(self->store, &error))
         self->load_error = g_strdup(error->message);
+    /* The first time, Vireo's own hypervisor is there, and opens at start. */
+    if (g_settings_get_boolean(self->settings, "first-run")) {
+        g_autoptr(GError) first_error = NULL;
+        if (!vireo_connection_store_add(self->store, "vireo:///session", TRUE, TRUE,
+                                        &first_error))
+            g_warning("vireo:///session: %s", first_error->message);
+        g_settings_set_boolean(self->settings, "first-run", FALSE);
+    }
 }
 
 static void

@@ -86,6 +86,14 @@ on_operation_done(GObject *source, GAsyncResult *result, gpointer user_data)
         ok = vireo_domain_delete_finish(VIREO_DOMAIN(source), result, &error);
     else
         ok = vireo_domain_action_finish(VIREO_DOMAIN(source), result, &error);
+    if (ok && !op->is_delete && op->action == VIREO_DOMAIN_ACTION_START &&
+        vireo_domain_get_notice(op->domain)) {
+        g_autofree char *started =
+            g_strdup_printf(_("“%s” started without some parts of its definition."), name);
+        vireo_window_show_notice(op->window, started, vireo_domain_get_notice(op->domain));
+    }
+    if (ok && !op->is_delete && op->action == VIREO_DOMAIN_ACTION_SHUTDOWN)
+        vireo_window_watch_shutdown(op->window, op->domain);
     if (ok || g_cancellable_is_cancelled(op->cancellable))
         return;
     if (op->is_delete)

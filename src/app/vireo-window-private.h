@@ -35,6 +35,15 @@ struct _VireoWindow {
     GtkInfoBar *error_bar;
     GtkLabel *error_title;
     GtkLabel *error_detail;
+    GtkInfoBar *notice_bar;
+    GtkLabel *notice_title;
+    GtkLabel *notice_detail;
+    GtkInfoBar *shutdown_bar;
+    GtkLabel *shutdown_label;
+    /* The VM whose shutdown takes long (the bar offers to force it off). */
+    VireoDomain *slow_shutdown;
+    /* Connections whose warning was shown already. */
+    GHashTable *warned;
     GtkTreeView *tree_view;
     GtkTreeSelection *selection;
     GtkTreeViewColumn *name_column;
@@ -50,6 +59,13 @@ struct _VireoWindow {
     GtkLabel *details_label;
     VireoGraph *details_graph;
 };
+
+/* Shows @title and @detail in the notice bar (something to know, not an
+ * error). */
+void vireo_window_show_notice(VireoWindow *self, const char *title, const char *detail);
+/* After a shutdown was asked for: if @domain still runs after the
+ * "shutdown-timeout" setting, offers to force it off. */
+void vireo_window_watch_shutdown(VireoWindow *self, VireoDomain *domain);
 
 /* vireo-window-actions.c */
 void vireo_window_install_actions(VireoWindow *self);

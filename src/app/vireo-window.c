@@ -84,11 +84,19 @@ update_details(VireoWindow *self)
                                vireo_domain_state_to_string(vireo_domain_get_state(domain)),
                                vcpus, memory);
         tooltip = vireo_domain_get_state_reason(domain);
+        /* why it crashed (and where its log is) is the first thing to know */
+        if (vireo_domain_get_state(domain) == VIREO_DOMAIN_STATE_CRASHED && tooltip) {
+            char *with_reason = g_strdup_printf(_("%s — %s"), text, tooltip);
+            g_free(text);
+            text = with_reason;
+        }
         stats = vireo_domain_get_stats(domain);
     } else if (self->selected_connection != NULL) {
         text = g_strdup_printf(_("Connection %s"),
                                vireo_connection_get_uri(self->selected_connection));
         tooltip = vireo_connection_get_error_message(self->selected_connection);
+        if (!tooltip)
+            tooltip = vireo_connection_get_warning(self->selected_connection);
         stats = vireo_connection_get_host_stats(self->selected_connection);
     } else {
         text = g_strdup(_("Add a connection with the + button to see its virtual machines."));
@@ -174,9 +182,13 @@ add_domain_row(VireoWindow *self, GtkTreeIter *parent, int position, VireoDomain
                              G_CALLBACK(on_stats_changed), self);
 }
 
+static void clear_shutdown_offer(VireoWindow *self);
+
 static void
 forget_domain(VireoWindow *self, VireoDomain *domain)
 {
+    if (self->slow_shutdown == domain)
+        clear_shutdown_offer(self);
     g_signal_handlers_disconnect_by_data(domain, self);
     g_signal_handlers_disconnect_by_data(vireo_domain_get_stats(domain), self);
     g_hash_table_remove(self->rows, domain);
@@ -216,10 +228,27 @@ on_domains_changed(GListModel *domains, guint position, guint removed, guint add
 
 /* ---- connection rows ---- */
 
+/* A connection that works but with something to know (KVM is emulated,
+ * a definition cannot be read): said once, in the notice bar. */
+static void
+show_connection_warning(VireoWindow *self, VireoConnection *connection)
+{
+    const char *warning = vireo_connection_get_warning(connection);
+
+    if (!warning || vireo_connection_get_state(connection) != VIREO_CONNECTION_STATE_CONNECTED ||
+        g_hash_table_contains(self->warned, connection))
+        return;
+    g_hash_table_add(self->warned, connection);
+    g_autofree char *name = vireo_connection_dup_display_name(connection);
+    g_autofree char *title = g_strdup_printf(_("%s works, with a limitation."), name);
+    vireo_window_show_notice(self, title, warning);
+}
+
 static void
 on_connection_notify(VireoWindow *self, GParamSpec *pspec, VireoConnection *connection)
 {
     row_changed(self, connection);
+    show_connection_warning(self, connection);
 }
 
 static void
@@ -238,6 +267,7 @@ add_connection_row(VireoWindow *self, int position, VireoConnection *connection)
     n = g_list_model_get_n_items(domains);
     if (n > 0)
         on_domains_changed(domains, 0, 0, n, self);
+    show_connection_warning(self, connection);
 }
 
 static void
@@ -256,6 +286,7 @@ remove_connection_row(VireoWindow *self, GtkTreeIter *iter)
     g_signal_handlers_disconnect_by_data(connection, self);
     if (self->selected_connection == connection)
         set_selection(self, NULL, NULL);
+    g_hash_table_remove(self->warned, connection);
     g_hash_table_remove(self->rows, connection);
     gtk_tree_store_remove(self->model, iter);
 }
@@ -315,8 +346,11 @@ icon_data_func(GtkTreeViewColumn *column, GtkCellRenderer *cell, GtkTreeModel *m
 
         switch (vireo_connection_get_state(connection)) {
         case VIREO_CONNECTION_STATE_CONNECTED:
-            icon = vireo_connection_is_remote(connection) ? "network-server-symbolic"
-                                                          : "computer-symbolic";
+            if (vireo_connection_get_warning(connection))
+                icon = "dialog-warning-symbolic";
+            else
+                icon = vireo_connection_is_remote(connection) ? "network-server-symbolic"
+                                                              : "computer-symbolic";
             break;
         case VIREO_CONNECTION_STATE_CONNECTING:
             icon = "content-loading-symbolic";
@@ -526,6 +560,143 @@ vireo_window_show_error(VireoWindow *self, const char *title, const char *detail
     gtk_info_bar_set_revealed(self->error_bar, TRUE);
 }
 
+static void
+on_notice_bar_response(GtkInfoBar *bar, int response, VireoWindow *self)
+{
+    if (response == GTK_RESPONSE_CLOSE)
+        gtk_info_bar_set_revealed(bar, FALSE);
+}
+
+void
+vireo_window_show_notice(VireoWindow *self, const char *title, const char *detail)
+{
+    g_return_if_fail(VIREO_IS_WINDOW(self));
+    g_return_if_fail(title != NULL);
+
+    gtk_label_set_text(self->notice_title, title);
+    gtk_label_set_text(self->notice_detail, detail != NULL ? detail : "");
+    gtk_widget_set_visible(GTK_WIDGET(self->notice_detail), detail != NULL && *detail != '\0');
+    gtk_info_bar_set_revealed(self->notice_bar, TRUE);
+}
+
+/* ---- a shutdown that takes long ---- */
+
+enum { RESPONSE_KEEP_WAITING = 1, RESPONSE_FORCE_OFF = 2 };
+
+static void
+clear_shutdown_offer(VireoWindow *self)
+{
+    if (self->slow_shutdown) {
+        g_signal_handlers_disconnect_by_data(self->slow_shutdown, self->shutdown_bar);
+        g_object_set_data(G_OBJECT(self->slow_shutdown), "vireo-shutdown-timer", NULL);
+    }
+    g_clear_object(&self->slow_shutdown);
+    gtk_info_bar_set_revealed(self->shutdown_bar, FALSE);
+}
+
+static void
+on_slow_domain_state(VireoDomain *domain, GParamSpec *pspec, GtkInfoBar *bar)
+{
+    VireoWindow *self = VIREO_WINDOW(gtk_widget_get_toplevel(GTK_WIDGET(bar)));
+
+    /* it went down after all */
+    if (!vireo_domain_is_active(domain))
+        clear_shutdown_offer(self);
+}
+
+static void
+on_forced_off(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(VireoWindow) self = user_data;
+    g_autoptr(GError) error = NULL;
+    VireoDomain *domain = VIREO_DOMAIN(source);
+
+    if (vireo_domain_action_finish(domain, result, &error) ||
+        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    g_autofree char *title =
+        g_strdup_printf(_("Could not force “%s” off."), vireo_domain_get_name(domain));
+    vireo_window_show_error(self, title, error->message);
+}
+
+static void
+on_shutdown_bar_response(GtkInfoBar *bar, int response, VireoWindow *self)
+{
+    g_autoptr(VireoDomain) domain = self->slow_shutdown ? g_object_ref(self->slow_shutdown)
+                                                       : NULL;
+
+    clear_shutdown_offer(self);
+    if (domain && response == RESPONSE_FORCE_OFF)
+        vireo_domain_action_async(domain, VIREO_DOMAIN_ACTION_FORCE_OFF, self->cancellable,
+                                  on_forced_off, g_object_ref(self));
+    else if (domain && response == RESPONSE_KEEP_WAITING)
+        vireo_window_watch_shutdown(self, domain);
+}
+
+typedef struct {
+    VireoWindow *window; /* weak */
+    VireoDomain *domain; /* weak */
+    guint id;
+} ShutdownTimer;
+
+static void
+shutdown_timer_free(gpointer data)
+{
+    ShutdownTimer *timer = data;
+
+    if (timer->window)
+        g_object_remove_weak_pointer(G_OBJECT(timer->window), (gpointer *)&timer->window);
+    g_clear_handle_id(&timer->id, g_source_remove);
+    g_free(timer);
+}
+
+static gboolean
+on_shutdown_timeout(gpointer user_data)
+{
+    ShutdownTimer *timer = user_data;
+    VireoWindow *self = timer->window;
+    VireoDomain *domain = timer->domain;
+
+    timer->id = 0;
+    if (!self || !vireo_domain_is_active(domain)) {
+        g_object_set_data(G_OBJECT(domain), "vireo-shutdown-timer", NULL);
+        return G_SOURCE_REMOVE;
+    }
+    guint seconds = g_settings_get_uint(self->settings, "shutdown-timeout");
+    clear_shutdown_offer(self);
+    self->slow_shutdown = g_object_ref(domain);
+    g_autofree char *text = g_strdup_printf(
+        g_dngettext(GETTEXT_PACKAGE,
+                    "“%s” has not shut down after %u second. Its guest may ignore the power "
+                    "button. Force it off (what it has not saved is lost), or keep waiting?",
+                    "“%s” has not shut down after %u seconds. Its guest may ignore the power "
+                    "button. Force it off (what it has not saved is lost), or keep waiting?",
+                    seconds),
+        vireo_domain_get_name(domain), seconds);
+    gtk_label_set_text(self->shutdown_label, text);
+    g_signal_connect(domain, "notify::state", G_CALLBACK(on_slow_domain_state),
+                     self->shutdown_bar);
+    gtk_info_bar_set_revealed(self->shutdown_bar, TRUE);
+    return G_SOURCE_REMOVE;
+}
+
+void
+vireo_window_watch_shutdown(VireoWindow *self, VireoDomain *domain)
+{
+    g_return_if_fail(VIREO_IS_WINDOW(self));
+    g_return_if_fail(VIREO_IS_DOMAIN(domain));
+
+    ShutdownTimer *timer = g_new0(ShutdownTimer, 1);
+    guint seconds = g_settings_get_uint(self->settings, "shutdown-timeout");
+
+    timer->window = self;
+    g_object_add_weak_pointer(G_OBJECT(self), (gpointer *)&timer->window);
+    timer->domain = domain;
+    timer->id = g_timeout_add_seconds(seconds, on_shutdown_timeout, timer);
+    /* one timer per VM: a new request restarts it; it goes with the VM */
+    g_object_set_data_full(G_OBJECT(domain), "vireo-shutdown-timer", timer, shutdown_timer_free);
+}
+
 /* ---- window ---- */
 
 static void
@@ -603,6 +774,8 @@ vireo_window_dispose(GObject *object)
             remove_connection_row(self, &iter);
     }
     set_selection(self, NULL, NULL);
+    clear_shutdown_offer(self);
+    g_clear_pointer(&self->warned, g_hash_table_unref);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->store);
     g_clear_object(&self->settings);
@@ -650,6 +823,11 @@ vireo_window_class_init(VireoWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_bar);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_title);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_detail);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, notice_bar);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, notice_title);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, notice_detail);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, shutdown_bar);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, shutdown_label);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, tree_view);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, selection);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, name_column);
@@ -665,6 +843,8 @@ vireo_window_class_init(VireoWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, details_label);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, details_graph);
     gtk_widget_class_bind_template_callback(widget_class, on_error_bar_response);
+    gtk_widget_class_bind_template_callback(widget_class, on_notice_bar_response);
+    gtk_widget_class_bind_template_callback(widget_class, on_shutdown_bar_response);
     gtk_widget_class_bind_template_callback(widget_class, on_row_activated);
     gtk_widget_class_bind_template_callback(widget_class, on_tree_button_press);
     gtk_widget_class_bind_template_callback(widget_class, on_tree_popup_menu);
@@ -678,6 +858,7 @@ vireo_window_init(VireoWindow *self)
 
     self->cancellable = g_cancellable_new();
     self->rows = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    self->warned = g_hash_table_new(NULL, NULL);
     self->model = gtk_tree_store_new(1, G_TYPE_OBJECT);
 
     gtk_tree_view_column_set_cell_data_func(self->name_column, self->icon_renderer,

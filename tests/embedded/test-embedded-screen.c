@@ -111,11 +111,20 @@ screen_open(int fd)
     return screen;
 }
 
+static gboolean
+screen_closed(gpointer user_data)
+{
+    return ((Screen *)user_data)->closed;
+}
+
 static void
 screen_close(Screen *screen)
 {
     g_clear_handle_id(&screen->tick, g_source_remove);
     vnc_connection_shutdown(screen->conn);
+    /* gvnc's coroutine ends on the main loop: let it, then drop it */
+    vt_wait_until(screen_closed, screen, WAIT_S);
+    g_signal_handlers_disconnect_by_data(screen->conn, screen);
     g_object_unref(screen->conn);
     g_free(screen->pixels);
     g_free(screen);

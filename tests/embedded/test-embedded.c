@@ -538,6 +538,8 @@ test_bad_input(void)
     g_autofree char *runtime = g_build_filename(g_get_user_runtime_dir(), "vireo", NULL);
     g_autofree char *hello_xml = guest_xml("blocked", "hello", "wait=1", NULL);
     VireoDomain *blocked = define_ok(connection, hello_xml);
+    g_autofree char *probe = g_build_filename(runtime, "vmm-probe", NULL);
+    g_unlink(probe);
     g_assert_cmpint(g_rmdir(runtime), ==, 0);
     g_assert_true(g_file_set_contents(runtime, "in the way", -1, NULL));
     start_fails(blocked, VIREO_ERROR_FAILED, runtime);

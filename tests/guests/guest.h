@@ -93,6 +93,14 @@ void *memset(void *d, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
+/* PCI configuration mechanism #1, bus 0, function 0 (lib.c) */
+uint32_t pci_cfg_read(uint8_t slot, uint8_t reg);
+void pci_cfg_write(uint8_t slot, uint8_t reg, uint32_t v);
+/* the i8042: wait until it takes a byte; a byte from it, or -1 after a
+ * while (lib.c) */
+void i8042_wait_write(void);
+int i8042_read(void);
+
 /* interrupts (lib.c): IDT with exception handlers that fail the test */
 typedef void (*irq_handler)(struct isr_frame *f);
 void idt_init(void);
@@ -101,6 +109,19 @@ void idt_set_handler(uint8_t vector, irq_handler h);
 void pic_init(void);
 void pic_unmask(uint8_t irq);
 void pic_eoi(uint8_t irq);
+
+/* user mode (user.c, user.S): long mode with the first 4 GiB identity
+ * mapped, then 64-bit user code (CPL3) at @entry with %rdi = @arg, every
+ * I/O port allowed (a TSS I/O bitmap) and interrupts off; it never comes
+ * back.  Heavy work goes there: on KVM without hardware virtualization
+ * kernel mode and 32-bit code are emulated, 64-bit user mode runs
+ * natively.  The payload is a separate 64-bit program (user64.ld). */
+__attribute__((noreturn)) void enter_user64(uint32_t entry, void *arg);
+/* user mode halts the machine for good by setting this, then ud2 */
+extern volatile uint32_t user_idle_flag;
+uint64_t rdtsc(void);
+/* TSC ticks per millisecond, measured with the PIT (kernel mode) */
+uint32_t tsc_per_ms(void);
 
 /* power.c: the ACPI power button and S5 */
 bool power_init(void);

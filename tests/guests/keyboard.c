@@ -9,20 +9,6 @@
 
 static volatile uint32_t received;
 
-static void wait_write(void)
-{
-    while (inb(STATUS) & 0x02)
-        cpu_relax();
-}
-
-static int read_data(void)
-{
-    for (uint32_t i = 0; i < 100000; i++)
-        if (inb(STATUS) & 0x01)
-            return inb(DATA);
-    return -1;
-}
-
 static void kbd_irq(struct isr_frame *f)
 {
     while (inb(STATUS) & 0x01) {
@@ -39,28 +25,28 @@ void guest_main(void)
     uint32_t want = cmdline_uint("count", 4);
     int v;
 
-    wait_write();
+    i8042_wait_write();
     outb(STATUS, 0xaa);                       /* controller self-test */
-    if ((v = read_data()) != 0x55) {
+    if ((v = i8042_read()) != 0x55) {
         gprintf("self-test answered %x\n", v);
         guest_exit(GUEST_FAIL);
     }
-    wait_write();
+    i8042_wait_write();
     outb(DATA, 0xff);                         /* keyboard reset */
-    if (read_data() != 0xfa || read_data() != 0xaa) {
+    if (i8042_read() != 0xfa || i8042_read() != 0xaa) {
         puts_serial("keyboard reset failed\n");
         guest_exit(GUEST_FAIL);
     }
     if (cmdline_uint("reset", 0)) {
         puts_serial("resetting through the i8042\n");
-        wait_write();
+        i8042_wait_write();
         outb(STATUS, 0xfe);
         puts_serial("still running after reset\n");
         guest_exit(GUEST_FAIL);
     }
-    wait_write();
+    i8042_wait_write();
     outb(STATUS, 0x60);                       /* command byte: */
-    wait_write();
+    i8042_wait_write();
     outb(DATA, 0x45);                         /* IRQ1, system, translate */
     pic_init();
     idt_set_handler(32 + 1, kbd_irq);

@@ -240,6 +240,34 @@ const void *acpi_find(const char *sig)
     return NULL;
 }
 
+/* ---- PCI and the i8042 ---- */
+
+uint32_t pci_cfg_read(uint8_t slot, uint8_t reg)
+{
+    outl(0xcf8, 0x80000000u | ((uint32_t)slot << 11) | (reg & 0xfc));
+    return inl(0xcfc);
+}
+
+void pci_cfg_write(uint8_t slot, uint8_t reg, uint32_t v)
+{
+    outl(0xcf8, 0x80000000u | ((uint32_t)slot << 11) | (reg & 0xfc));
+    outl(0xcfc, v);
+}
+
+void i8042_wait_write(void)
+{
+    while (inb(0x64) & 0x02)
+        cpu_relax();
+}
+
+int i8042_read(void)
+{
+    for (uint32_t i = 0; i < 100000; i++)
+        if (inb(0x64) & 0x01)
+            return inb(0x60);
+    return -1;
+}
+
 /* ---- interrupts ---- */
 
 struct idt_entry {

@@ -3,49 +3,37 @@
  * reads as all ones, and sizes every BAR it finds. */
 #include "guest.h"
 
-static uint32_t cfg_read(uint8_t slot, uint8_t reg)
-{
-    outl(0xcf8, 0x80000000u | ((uint32_t)slot << 11) | (reg & 0xfc));
-    return inl(0xcfc);
-}
-
-static void cfg_write(uint8_t slot, uint8_t reg, uint32_t v)
-{
-    outl(0xcf8, 0x80000000u | ((uint32_t)slot << 11) | (reg & 0xfc));
-    outl(0xcfc, v);
-}
-
 void guest_main(void)
 {
     uint32_t found = 0;
     bool empty_seen = false, host_ok = false;
 
     for (uint8_t slot = 0; slot < 32; slot++) {
-        uint32_t id = cfg_read(slot, 0x00);
+        uint32_t id = pci_cfg_read(slot, 0x00);
         uint32_t class;
 
         if (id == 0xffffffffu) {
             empty_seen = true;
             continue;
         }
-        class = cfg_read(slot, 0x08) >> 8;
+        class = pci_cfg_read(slot, 0x08) >> 8;
         gprintf("00:%02x.0 %04x:%04x class %06x\n", slot, id & 0xffff,
                 id >> 16, class);
         if (slot == 0 && class == 0x060000)
             host_ok = true;
         for (uint8_t bar = 0; bar < 6; bar++) {
             uint8_t reg = (uint8_t)(0x10 + 4 * bar);
-            uint32_t old = cfg_read(slot, reg), mask, size;
+            uint32_t old = pci_cfg_read(slot, reg), mask, size;
 
             if (!old)
                 continue;
-            cfg_write(slot, reg, 0xffffffffu);
-            mask = cfg_read(slot, reg);
-            cfg_write(slot, reg, old);
+            pci_cfg_write(slot, reg, 0xffffffffu);
+            mask = pci_cfg_read(slot, reg);
+            pci_cfg_write(slot, reg, old);
             size = ~(mask & ((old & 1) ? ~0x3u : ~0xfu)) + 1;
             gprintf("  BAR%u %s at %x, %u bytes\n", bar,
                     (old & 1) ? "io" : "mem", old & ~0xfu, size);
-            if (cfg_read(slot, reg) != old)
+            if (pci_cfg_read(slot, reg) != old)
                 guest_exit(GUEST_FAIL);
         }
         found++;

@@ -134,18 +134,6 @@ static void draw_card(void)
 }
 
 /* PCI configuration mechanism #1 */
-static uint32_t cfg_read(uint8_t slot, uint8_t reg)
-{
-    outl(0xcf8, 0x80000000u | ((uint32_t)slot << 11) | (reg & 0xfc));
-    return inl(0xcfc);
-}
-
-static void cfg_write(uint8_t slot, uint8_t reg, uint32_t v)
-{
-    outl(0xcf8, 0x80000000u | ((uint32_t)slot << 11) | (reg & 0xfc));
-    outl(0xcfc, v);
-}
-
 static void dispi_write(uintptr_t mmio, int reg, uint16_t v)
 {
     *(volatile uint16_t *)(mmio + 0x500 + 2 * reg) = v;
@@ -154,18 +142,18 @@ static void dispi_write(uintptr_t mmio, int reg, uint16_t v)
 static bool display_init(void)
 {
     for (uint8_t slot = 0; slot < 32; slot++) {
-        uint32_t id = cfg_read(slot, 0x00);
+        uint32_t id = pci_cfg_read(slot, 0x00);
         uint32_t bar0, bar2;
 
         if ((id & 0xffff) != BOCHS_VENDOR || (id >> 16) != BOCHS_DEVICE)
             continue;
-        bar0 = cfg_read(slot, 0x10) & ~0xfu;
-        bar2 = cfg_read(slot, 0x18) & ~0xfu;
+        bar0 = pci_cfg_read(slot, 0x10) & ~0xfu;
+        bar2 = pci_cfg_read(slot, 0x18) & ~0xfu;
         if (!bar0 || !bar2) {
             puts_serial("the display's BARs are not assigned\n");
             return false;
         }
-        cfg_write(slot, 0x04, cfg_read(slot, 0x04) | 0x2); /* memory decoding */
+        pci_cfg_write(slot, 0x04, pci_cfg_read(slot, 0x04) | 0x2); /* memory decoding */
         dispi_write(bar2, DISPI_ENABLE, 0);
         dispi_write(bar2, DISPI_XRES, WIDTH);
         dispi_write(bar2, DISPI_YRES, HEIGHT);

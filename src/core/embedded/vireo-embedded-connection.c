@@ -126,20 +126,10 @@ open_job_free(OpenJob *job)
 }
 
 static void
-probe_vmm(OpenJob *job)
+parse_kvm_report(OpenJob *job, const char *report)
 {
-    const char *help_argv[] = {job->vmm, "--help", NULL};
-    const char *kvm_argv[] = {job->vmm, "--check-kvm", NULL};
-    g_autofree char *help = NULL, *report = NULL;
-
-    if (g_spawn_sync(NULL, (char **)help_argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                     &help, NULL, NULL, NULL))
-        job->features.display = strstr(help, "--display") != NULL;
-
-    if (!g_spawn_sync(NULL, (char **)kvm_argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                      &report, NULL, NULL, NULL))
-        return;
     g_auto(GStrv) lines = g_strsplit(report, "\n", -1);
+
     for (guint i = 0; lines[i]; i++) {
         if (g_str_has_prefix(lines[i], "status: "))
             job->kvm_status = kvm_status_from_string(lines[i] + 8);
@@ -147,6 +137,60 @@ probe_vmm(OpenJob *job)
             job->kvm_speed = g_ascii_strtod(lines[i] + 11, NULL);
         else if (g_str_has_prefix(lines[i], "message: "))
             job->kvm_message = g_strdup(lines[i] + 9);
+        else if (g_str_has_prefix(lines[i], "display: "))
+            job->features.display = g_str_equal(lines[i] + 9, "yes");
+    }
+}
+
+/* What the VMM can do and how KVM serves this host, for this VMM binary:
+ * asked once per login session (the runtime folder is the session's), so
+ * that a vireoctl command does not pay for the KVM measurement each time.
+ * Only a usable KVM is remembered: a missing or forbidden one may be fixed
+ * by the next try. */
+static char *
+probe_key(const char *vmm)
+{
+    GStatBuf st;
+
+    if (g_stat(vmm, &st) != 0)
+        return NULL;
+    return g_strdup_printf("vmm: %s %" G_GINT64_FORMAT ".%09ld %" G_GINT64_FORMAT "\n", vmm,
+                           (gint64)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
+                           (gint64)st.st_size);
+}
+
+static void
+probe_vmm(OpenJob *job)
+{
+    const char *help_argv[] = {job->vmm, "--help", NULL};
+    const char *kvm_argv[] = {job->vmm, "--check-kvm", NULL};
+    g_autofree char *help = NULL, *report = NULL, *cached = NULL;
+    g_autofree char *cache = g_build_filename(job->dirs->runtime_dir, "vmm-probe", NULL);
+    g_autofree char *key = probe_key(job->vmm);
+
+    if (key && g_file_get_contents(cache, &cached, NULL, NULL) &&
+        g_str_has_prefix(cached, key)) {
+        parse_kvm_report(job, cached + strlen(key));
+        if (job->kvm_status == VIREO_KVM_OK || job->kvm_status == VIREO_KVM_SLOW)
+            return;
+        job->kvm_status = VIREO_KVM_UNKNOWN;
+        g_clear_pointer(&job->kvm_message, g_free);
+    }
+
+    if (g_spawn_sync(NULL, (char **)help_argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                     &help, NULL, NULL, NULL))
+        job->features.display = strstr(help, "--display") != NULL;
+    if (!g_spawn_sync(NULL, (char **)kvm_argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                      &report, NULL, NULL, NULL))
+        return;
+    parse_kvm_report(job, report);
+    if (key && (job->kvm_status == VIREO_KVM_OK || job->kvm_status == VIREO_KVM_SLOW)) {
+        g_autofree char *contents = g_strdup_printf("%sdisplay: %s\n%s", key,
+                                                    job->features.display ? "yes" : "no",
+                                                    report);
+        g_mkdir_with_parents(job->dirs->runtime_dir, 0700);
+        g_file_set_contents_full(cache, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 NULL);
     }
 }
 
@@ -165,11 +209,10 @@ open_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
                                   "it with Vireo, or set VIREO_VMM to its path."));
         return;
     }
-    probe_vmm(job);
-
     /* the folders the monitors watch (made now so that they can) */
     g_mkdir_with_parents(job->dirs->config_dir, 0700);
     g_mkdir_with_parents(job->dirs->runtime_dir, 0700);
+    probe_vmm(job);
 
     definitions = vireo_embedded_load_definitions(job->dirs);
     job->found = g_ptr_array_new_with_free_func((GDestroyNotify)found_free);

@@ -472,7 +472,11 @@ settle_from_disk(VireoEmbeddedDomain *self)
         vireo_domain_set_state(VIREO_DOMAIN(self), VIREO_DOMAIN_STATE_CRASHED, reason);
     } else {
         vireo_embedded_run_remove(self->run_dir);
-        vireo_domain_set_state(VIREO_DOMAIN(self), VIREO_DOMAIN_STATE_SHUTOFF, NULL);
+        /* a run that was watched to its end keeps the reason it ended with
+         * (a late look at the folder, from an older event, knows less) */
+        if (vireo_domain_is_active(VIREO_DOMAIN(self)) ||
+            vireo_domain_get_state(VIREO_DOMAIN(self)) == VIREO_DOMAIN_STATE_NOSTATE)
+            vireo_domain_set_state(VIREO_DOMAIN(self), VIREO_DOMAIN_STATE_SHUTOFF, NULL);
     }
     VireoEmbeddedConnection *connection = get_connection(self);
     if (connection)
@@ -518,7 +522,10 @@ on_proxy(GObject *source, GAsyncResult *result, gpointer user_data)
 
     self->resets_seen = vireo_vmm_vmm1_get_resets(proxy);
     apply_config(self);
-    apply_vmm_state(self, vireo_vmm_vmm1_get_state(proxy));
+    /* no State: the VMM went away while answering; it is ending, and
+     * its end tells how */
+    const char *state = vireo_vmm_vmm1_get_state(proxy);
+    apply_vmm_state(self, state ? state : "starting");
     finish_attach(self, NULL);
 }
 

@@ -19,6 +19,7 @@
 #define VMM_REFRESH_MAX_MS 2000
 #define VMM_VNC_MAX_CLIENTS 32
 #define VMM_VNC_HANDSHAKE_S 15
+#define VMM_VNC_STALL_S 5
 #define VMM_MAX_PRESSED 64
 
 struct vmm_display_config {

@@ -424,10 +424,27 @@ void vmm_vnc_resize(VmmDisplay *d, uint32_t width, uint32_t height)
     it = rfbGetClientIterator(s);
     while ((cl = rfbClientIteratorNext(it))) {
         rfbIncrClientRef(cl);
-        pthread_mutex_lock(&cl->sendMutex);
         g_ptr_array_add(clients, cl);
     }
     rfbReleaseClientIterator(it);
+    for (guint i = 0; i < clients->len; i++) {
+        struct timespec deadline;
+
+        cl = clients->pdata[i];
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += VMM_VNC_STALL_S;
+        if (pthread_mutex_timedlock(&cl->sendMutex, &deadline) == 0)
+            continue;
+        /* a client that does not read keeps its sender blocked in a
+         * write: one client must not freeze the screen for the others */
+        fprintf(stderr, "vireo-vmm: a VNC client stopped reading for %d s "
+                        "while the guest changed its mode; disconnected\n",
+                VMM_VNC_STALL_S);
+        if (cl->sock >= 0)
+            shutdown(cl->sock, SHUT_RDWR);
+        rfbCloseClient(cl);
+        pthread_mutex_lock(&cl->sendMutex);
+    }
     pthread_mutex_lock(&s->cursorMutex);
     s->width = (int)width;
     s->height = (int)height;
