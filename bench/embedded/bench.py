@@ -39,18 +39,25 @@ MARK = b'Hello from'
 
 
 def first_output(argv, env, timeout=120):
-    """Seconds from exec of @argv until MARK shows on its stdout; the process
-    is then told to leave its console (Ctrl+]) and waited for."""
+    """Seconds from exec of @argv until MARK shows on its output; the process
+    is then told to leave its console (Ctrl+]) and waited for.  It runs on a
+    pseudo-terminal, as in a person's terminal (virsh console needs one)."""
+    import pty
+    master, slave = pty.openpty()
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, env=env, stdin=slave, stdout=slave,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(slave)
     seen = b''
     t = None
     while time.monotonic() - t0 < timeout:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        ready, _, _ = select.select([master], [], [], 0.5)
         if not ready:
             continue
-        chunk = os.read(proc.stdout.fileno(), 4096)
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
         if not chunk:
             break
         seen += chunk
@@ -58,15 +65,15 @@ def first_output(argv, env, timeout=120):
             t = time.monotonic() - t0
             break
     try:
-        proc.stdin.write(b'\x1d')
-        proc.stdin.flush()
-    except BrokenPipeError:
+        os.write(master, b'\x1d')
+    except OSError:
         pass
     try:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    os.close(master)
     return t
 
 
@@ -237,7 +244,7 @@ def report(label, first, batches, vms):
     pss = [statistics.mean(p for p, _ in mem) / 1024 for _, mem in batches]
     rss = [statistics.mean(r for _, r in mem) / 1024 for _, mem in batches]
     print('%-22s first serial byte %7.3f s (median of %d; all: %s)'
-          % (label, median(first), len(first),
+          % (label, median(first) or float('nan'), len(first),
              ', '.join('%.3f' % v if v is not None else 'none' for v in first)))
     print('%-22s %d VMs at once      %7.2f VMs/s (median of %d; all: %s)'
           % (label, vms, median(rates), len(rates), ', '.join('%.2f' % r for r in rates)))

@@ -155,6 +155,7 @@ open_console(VireoConsolePage *self)
     else
         title = g_strdup_printf(_("Connecting to the display of “%s”…"), self->domain_name);
     show_connecting(self, title);
+    g_debug("console of %s: opening (%s)", self->domain_name, self->serial ? "serial" : "graphics");
     vireo_console_open_domain(self->console, self->domain);
 }
 
@@ -174,6 +175,7 @@ retry_cb(gpointer user_data)
 static void
 on_console_connected(VireoConsole *console, VireoConsolePage *self)
 {
+    g_debug("console of %s: connected", self->domain_name);
     self->ever_connected = TRUE;
     self->retries = 0;
     self->failed = FALSE;

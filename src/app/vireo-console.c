@@ -106,6 +106,7 @@ take_fd(VireoConsole *self, int fd)
     g_autoptr(GError) error = NULL;
 
     priv->state = STATE_CONNECTING;
+    g_debug("console: stream open (fd %d)", fd);
     if (!VIREO_CONSOLE_GET_CLASS(self)->open_fd(self, fd, &error))
         vireo_console_emit_ended(self, VIREO_CONSOLE_END_ERROR, error->message);
 }

@@ -61,8 +61,10 @@ static void
 on_framebuffer_update(VncConnection *connection, int x, int y, int width, int height,
                       VireoVncConsole *self)
 {
-    if (self->frames++ == 0)
+    if (self->frames++ == 0) {
+        g_debug("console: first frame");
         g_signal_emit(self, signals[SIGNAL_FIRST_FRAME], 0);
+    }
 }
 
 static void

@@ -220,6 +220,24 @@ def main(t):
     t.ok(shows_testcard(pb), 'and its console opens on the same screen')
     t.screenshot('console-after-restart')
 
+    # The serial console, in the same window: the boot was kept for it, and
+    # what is typed comes back.
+    press(find(win, 'View Menu', 'toggle button'))
+    find(app, 'Serial Console').click()
+    term = find(win, 'Serial console', 'terminal', timeout=30)
+    t.require(term is not None, 'the view menu switches to the serial console')
+    t.ok(wait_for(lambda: 'testcard ready' in (term.text or ''), timeout=30),
+         'the serial console shows what the guest printed at boot')
+    subprocess.run(['xdotool', 'search', '--name', '^card on Vireo$', 'windowraise',
+                    'windowfocus', '--sync'], capture_output=True)
+    term.grabFocus()
+    for _ in range(5):
+        rawinput.typeText('serial ok\n')
+        if wait_for(lambda: 'serial ok' in (term.text or ''), timeout=15):
+            break
+    t.ok('serial ok' in (term.text or ''), 'what is typed there is echoed by the guest')
+    t.screenshot('serial-console')
+
     # ACPI shutdown, confirmed.
     select_row(table, 'card')
     press(find(top, 'Shut Down', 'push button'))

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -1226,6 +1227,56 @@ open_socket(VireoEmbeddedDomain *self, const char *file, GCancellable *cancellab
 }
 
 static void
+on_vnc_socket(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GTask) task = user_data;
+    GError *error = NULL;
+    gssize fd = g_task_propagate_int(G_TASK(result), &error);
+
+    if (fd < 0)
+        g_task_return_error(task, error);
+    else
+        g_task_return_int(task, fd);
+}
+
+static void
+on_open_vnc(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GTask) task = user_data;
+    VireoEmbeddedDomain *self = g_task_get_source_object(task);
+    g_autoptr(GVariant) handle = NULL;
+    g_autoptr(GUnixFDList) fds = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!vireo_vmm_vmm1_call_open_vnc_finish(VIREO_VMM_VMM1(source), &handle, &fds, result,
+                                             &error)) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_task_return_error(task, g_steal_pointer(&error));
+            return;
+        }
+        if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
+            open_socket(self, "vnc.sock", g_task_get_cancellable(task), on_vnc_socket,
+                        g_steal_pointer(&task));
+            return;
+        }
+        g_dbus_error_strip_remote_error(error);
+        g_task_return_new_error(task, VIREO_ERROR, VIREO_ERROR_UNREACHABLE,
+                                _("The screen of “%s” cannot be reached: %s"), get_name(self),
+                                error->message);
+        return;
+    }
+    int fd = fds ? g_unix_fd_list_get(fds, g_variant_get_handle(handle), &error) : -1;
+    if (fd < 0) {
+        g_task_return_new_error(task, VIREO_ERROR, VIREO_ERROR_UNREACHABLE,
+                                _("The screen of “%s” cannot be reached: vireo-vmm sent no "
+                                  "socket."),
+                                get_name(self));
+        return;
+    }
+    g_task_return_int(task, fd);
+}
+
+static void
 vireo_embedded_domain_open_graphics_async(VireoDomain *domain, GCancellable *cancellable,
                                           GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -1248,7 +1299,14 @@ vireo_embedded_domain_open_graphics_async(VireoDomain *domain, GCancellable *can
                                     get_name(self));
         return;
     }
-    open_socket(self, "vnc.sock", cancellable, callback, user_data);
+    if (!self->proxy) {
+        open_socket(self, "vnc.sock", cancellable, callback, user_data);
+        return;
+    }
+    /* the VMM hands out a connected client socket; a VMM without OpenVnc
+     * is reached on its socket instead */
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    vireo_vmm_vmm1_call_open_vnc(self->proxy, NULL, cancellable, on_open_vnc, task);
 }
 
 static int
