@@ -135,6 +135,8 @@ size_t vmm_fbdiff_update(struct vmm_fbdiff *d, const uint8_t *vram,
             any |= cand[w] != 0;
         if (!any)
             continue;
+        uint32_t y_first = UINT32_MAX, y_last = 0;
+
         memset(changed_row, 0, d->words_per_row * 8);
         if (y_end > m->height)
             y_end = m->height;
@@ -164,6 +166,9 @@ size_t vmm_fbdiff_update(struct vmm_fbdiff *d, const uint8_t *vram,
                     if (memcmp(dst + (size_t)x * 4, pix, n * 4) != 0) {
                         memcpy(dst + (size_t)x * 4, pix, n * 4);
                         changed_row[w] |= 1ULL << (tx % 64);
+                        if (y < y_first)
+                            y_first = y;
+                        y_last = y;
                     }
                 }
             }
@@ -187,7 +192,8 @@ size_t vmm_fbdiff_update(struct vmm_fbdiff *d, const uint8_t *vram,
 
                 if (x1 > m->width)
                     x1 = m->width;
-                cb(opaque, x0, ty * VMM_TILE, x1 - x0, y_end - ty * VMM_TILE);
+                /* tiles wide, but only the lines that changed */
+                cb(opaque, x0, y_first, x1 - x0, y_last + 1 - y_first);
             }
         }
     }

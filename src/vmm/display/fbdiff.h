@@ -4,7 +4,7 @@
  * log) make the tiles they cover candidates; each candidate is compared
  * with the shadow copy that the VNC server sends from, copied over if it
  * differs, and the changed tiles are reported as rectangles (runs of
- * tiles along a tile row).  The shadow is always x8r8g8b8 (32 bits per
+ * tiles along a tile row, cut to the lines that changed in that row).  The shadow is always x8r8g8b8 (32 bits per
  * pixel, little endian), whatever the guest's depth.
  */
 #pragma once

@@ -301,6 +301,12 @@ int vmm_vm_start(struct vmm_vm *vm, const struct vmm_entry *entry,
             return -err;
         }
         v->thread_started = true;
+        {
+            char name[16]; /* "vcpu N" in top -H and /proc/PID/task */
+
+            snprintf(name, sizeof(name), "vcpu %u", i);
+            pthread_setname_np(v->thread, name);
+        }
         pthread_getcpuclockid(v->thread, &v->cpu_clock);
         pthread_mutex_lock(&vm->lock);
         vm->n_running++;
