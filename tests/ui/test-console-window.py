@@ -118,6 +118,23 @@ def point_at(node):
     rawinput.absoluteMotion(x + w // 2, y + h // 2)
 
 
+def view_menu(app, win, item):
+    """Chooses @item in the VM window's view menu; returns False when it is not there."""
+    button = find(win, 'View Menu', 'toggle button')
+    node = find(app, item, timeout=1)  # check items leave the menu open
+    if node is None:
+        time.sleep(0.5)  # a menu that just closed
+        button.click()
+        node = find(app, item, timeout=10)
+    if node is None:
+        return False
+    node.click()
+    time.sleep(0.5)
+    if find(app, item, timeout=0.5) is not None:
+        button.click()  # close it
+    return True
+
+
 def open_by_double_click(app, table, name):
     """Double-clicks @name's row until its window shows (rows may move under
     the pointer while the main window fills in, e.g. an info bar appears)."""
@@ -210,8 +227,8 @@ def main(t):
     if os.path.exists(png):
         os.unlink(png)
     find(win, 'Take Screenshot', 'push button').click()
-    chooser = find(app, 'Save Screenshot', 'file chooser', timeout=10) or \
-        find(app, 'Save Screenshot', 'dialog', timeout=5)
+    chooser = wait_for(lambda: find(app, 'Save Screenshot', 'file chooser', timeout=1) or
+                       find(app, 'Save Screenshot', 'dialog', timeout=1), timeout=40)
     t.require(chooser is not None, 'Take Screenshot asks where to save')
     name_entry = find(chooser, 'Name', 'text', timeout=3) or find(chooser, None, 'text')
     t.ok(name_entry is not None and name_entry.text.startswith(guest_name) and
@@ -236,10 +253,8 @@ def main(t):
     clipboard.store()
     for _ in range(20):
         Gtk.main_iteration_do(False)
-    find(win, 'View Menu', 'toggle button').click()
-    item = find(app, 'Type the Clipboard')
-    t.require(item is not None, 'the view menu offers Type the Clipboard')
-    item.click()
+    t.require(view_menu(app, win, 'Type the Clipboard'),
+              'the view menu offers Type the Clipboard')
 
     def clip_typed():
         while Gtk.events_pending():
@@ -294,9 +309,15 @@ def main(t):
     t.ok(wait_for(lambda: find(win, 'Full Screen', 'push button', timeout=0.5), timeout=10),
          'F11 leaves full screen too')
 
+    # Pixel for pixel: the console area is exactly the guest's screen.
+    view_menu(app, win, 'Pixel for Pixel (1:1)')
+    t.ok(wait_for(lambda: tuple(display.queryComponent().getSize()) == (720, 400), timeout=10),
+         'Pixel for Pixel (1:1) sizes the console to the guest screen, 720x400 (%r)'
+         % (tuple(display.queryComponent().getSize()),))
+    t.ok(view_menu(app, win, 'Pixel for Pixel (1:1)'), 'and it can be turned off again')
+
     # The serial console, in VTE.
-    find(win, 'View Menu', 'toggle button').click()
-    find(app, 'Serial Console').click()
+    view_menu(app, win, 'Serial Console')
     term = find(win, 'Serial console', 'terminal', timeout=30)
     t.require(term is not None, 'the view menu switches to the serial console')
     front(title)
@@ -311,8 +332,7 @@ def main(t):
     t.screenshot('serial-console')
 
     # Forced off under the console: the page says so and offers Run.
-    find(win, 'View Menu', 'toggle button').click()
-    find(app, 'Graphical Console').click()
+    view_menu(app, win, 'Graphical Console')
     t.ok(find(win, 'Graphical console', timeout=60) is not None,
          'the view menu switches back to the graphical console')
     guest.destroy()
