@@ -228,8 +228,10 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
     ClientData *cd = cl->clientData;
     VmmDisplay *d = cd->d;
-    /* VNC: 1 left, 2 middle, 4 right; PS/2: 1 left, 2 right, 4 middle */
+    /* VNC: 1 left, 2 middle, 4 right, 8 wheel up, 16 wheel down; PS/2:
+     * 1 left, 2 right, 4 middle, the wheel in its own byte */
     unsigned buttons = (mask & 1) | ((mask & 4) ? 2 : 0) | ((mask & 2) ? 4 : 0);
+    int dz = (mask & 8) ? -1 : (mask & 16) ? 1 : 0;
     int dx, dy;
 
     if (!cd->have_pointer) {
@@ -246,11 +248,12 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
     do {
         int sx = CLAMP(dx, -255, 255), sy = CLAMP(dy, -255, 255);
 
-        if (!d->machine || vmm_i8042_inject_mouse(d->machine, sx, sy,
-                                                  buttons) < 0)
+        if (!d->machine || vmm_i8042_inject_mouse_wheel(d->machine, sx, sy,
+                                                        dz, buttons) < 0)
             break;
         dx -= sx;
         dy -= sy;
+        dz = 0;
     } while (dx || dy);
     pthread_mutex_unlock(&d->machine_lock);
     vmm_display_kick(d, false, true);
