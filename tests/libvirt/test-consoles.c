@@ -587,6 +587,33 @@ test_no_graphics(gconstpointer data)
     vireo_connection_close(connection);
 }
 
+/* A display on a Unix socket of the host (no TCP port at all): libvirt's
+ * fd locally, an SSH forwarding to the socket remotely. */
+static void
+test_vnc_unix_socket(gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!have_harness())
+        return;
+    g_autoptr(VireoConnection) connection = vt_connect(env(data));
+    g_autofree char *name = domain_name("unixvnc");
+    g_autoptr(VireoDomain) domain =
+        define_and_start(connection, name, FALSE, "<graphics type='vnc'><listen type='socket'/>"
+                                                  "</graphics>");
+
+    int fd = open_console(domain, TRUE, &error);
+    g_assert_no_error(error);
+    Vnc *vnc = vnc_open(fd, NULL);
+    g_assert_true(vt_wait_until(vnc_shows_text, vnc, IO_SECONDS));
+    g_assert_false(vnc->failed);
+    g_test_message("VNC on a Unix socket: %dx%d", vnc->width, vnc->height);
+    vnc_free(vnc);
+
+    delete_domain(domain);
+    vireo_connection_close(connection);
+}
+
 /* A VNC password: the server asks, a wrong one is refused, the right one
  * shows the screen. */
 static void
@@ -702,6 +729,10 @@ main(int argc, char **argv)
                          test_vnc_password);
     g_test_add_data_func("/libvirt/console/vnc-password-ssh", "VIREO_TEST_SSH_URI",
                          test_vnc_password);
+    g_test_add_data_func("/libvirt/console/vnc-unix-socket", "VIREO_TEST_LIBVIRT_URI",
+                         test_vnc_unix_socket);
+    g_test_add_data_func("/libvirt/console/vnc-unix-socket-ssh", "VIREO_TEST_SSH_URI",
+                         test_vnc_unix_socket);
     g_test_add_func("/libvirt/console/ssh-tunnel-failures", test_ssh_tunnel_failures);
     return g_test_run();
 }
