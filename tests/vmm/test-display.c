@@ -406,7 +406,8 @@ static void test_steps(void)
     g_assert_true(vm_wait_serial(vm, "big ready", BOOT_TIMEOUT));
     assert_picture(c, 1920, 1200, pic_big, NULL, "1920x1200x32");
 
-    /* the animation: updates keep coming, and the last frame is exact */
+    /* the animation: updates keep coming (at least a few, however
+     * loaded the machine), and the last frame is exact */
     updates = vnc_test_client_updates(c);
     press(c, XK_n);
     while (!anim_last_frame((serial = vm_serial(vm)), &last)) {
@@ -419,7 +420,7 @@ static void test_steps(void)
     assert_picture(c, ANIM_W, ANIM_H, pic_anim, &last, "step 4 (last frame)");
     g_test_message("%u updates during %u frames of animation",
                    vnc_test_client_updates(c) - updates, last + 1);
-    g_assert_cmpuint(vnc_test_client_updates(c) - updates, >=, 10);
+    g_assert_cmpuint(vnc_test_client_updates(c) - updates, >=, 3);
 
     /* modes the display cannot show: it says so and shows black */
     press(c, XK_n);
