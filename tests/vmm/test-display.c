@@ -207,10 +207,17 @@ static Vm *vm_start(const char *guest, const char *cmdline,
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(2000);
     }
+    /* the socket file appears at bind(), a moment before listen() */
     address = g_strconcat("unix:path=", vm->control_path, NULL);
-    vm->conn = g_dbus_connection_new_for_address_sync(
-        address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL,
-        &error);
+    for (;;) {
+        vm->conn = g_dbus_connection_new_for_address_sync(
+            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL,
+            NULL, &error);
+        if (vm->conn || g_get_monotonic_time() > deadline)
+            break;
+        g_clear_error(&error);
+        g_usleep(10000);
+    }
     g_assert_no_error(error);
     return g_steal_pointer(&vm);
 }
