@@ -38,11 +38,13 @@ typedef struct {
 
 static void vnc_err(const char *fmt, ...)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static gint64 window_us;
     static unsigned in_window;
     char buf[512];
     va_list ap;
     size_t n;
+    bool quiet;
     gint64 now = g_get_monotonic_time();
 
     va_start(ap, fmt);
@@ -52,11 +54,14 @@ static void vnc_err(const char *fmt, ...)
     if (strstr(buf, "TCP_NODELAY"))
         return;
     /* a client that floods the log only costs a few lines a second */
+    pthread_mutex_lock(&lock);
     if (now - window_us > G_USEC_PER_SEC) {
         window_us = now;
         in_window = 0;
     }
-    if (++in_window > 10)
+    quiet = ++in_window > 10;
+    pthread_mutex_unlock(&lock);
+    if (quiet)
         return;
     n = strlen(buf);
     while (n && buf[n - 1] == '\n')
@@ -653,18 +658,20 @@ gboolean vmm_vnc_init(VmmDisplay *d, GError **error)
     return TRUE;
 }
 
-void vmm_vnc_start(VmmDisplay *d)
+gboolean vmm_vnc_start(VmmDisplay *d, GError **error)
 {
     int err = pthread_create(&d->accept_thread, NULL, accept_main, d);
 
     if (err) {
-        fprintf(stderr, "vireo-vmm: cannot start the VNC accept thread: %s\n",
-                strerror(err));
-        return;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "cannot start the VNC server's thread: %s",
+                    g_strerror(err));
+        return FALSE;
     }
     d->accept_started = true;
     fprintf(stderr, "vireo-vmm: VNC server on %s (keymap %s)\n",
             d->listen_desc, vmm_keymap_name(d->cfg.keymap));
+    return TRUE;
 }
 
 void vmm_vnc_stop(VmmDisplay *d)
