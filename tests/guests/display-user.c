@@ -153,6 +153,15 @@ void user_entry(const struct display_args *a)
     u_printf("display: step 3 ready\n");
     wait_key();
 
+    if (a->big) {
+        set_mode(1920, 1200, 32, 1920, 0);
+        for (uint32_t y = 0; y < 1200; y++)
+            for (uint32_t x = 0; x < 1920; x++)
+                *pixel32(1920 * 4, x, y) = pattern_big(x, y);
+        u_printf("display: big ready\n");
+        wait_key();
+    }
+
     last = animate(a, a->frames ? a->frames : 120, false);
     u_printf("display: step 4 ready, frame %u\n", last);
     wait_key();

@@ -8,6 +8,7 @@
  *   1  640x480x32 pattern_a                       "display: step 1 ready"
  *   2  1024x768x32 pattern_b, 1280 wide, y offset  "display: step 2 ready"
  *   3  800x600x16 pattern_c                       "display: step 3 ready"
+ *      big=1 only: 1920x1200x32 pattern_big       "display: big ready"
  *   4  frames=N (default 120) of the moving square at fps=F (default 60),
  *      then "display: step 4 ready" with the last frame still on screen
  *   5  bad=1 only: three modes the display must refuse (too wide, 24 bpp,
@@ -58,6 +59,7 @@ void guest_main(void)
     args.frames = cmdline_uint("frames", 0);
     args.fps = cmdline_uint("fps", 60);
     args.bad = cmdline_uint("bad", 0);
+    args.big = cmdline_uint("big", 0);
     args.idle_flag = (uint32_t)(uintptr_t)&user_idle_flag;
     if (args.fps)
         args.tsc_ms = tsc_per_ms();

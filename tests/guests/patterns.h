@@ -36,6 +36,12 @@ static inline uint32_t rgb565_to_888(uint16_t p)
     return (r << 3 | r >> 2) << 16 | (g << 2 | g >> 4) << 8 | (b << 3 | b >> 2);
 }
 
+/* with big=1, after step 3: 1920x1200x32 */
+static inline uint32_t pattern_big(uint32_t x, uint32_t y)
+{
+    return (x * 255 / 1919) << 16 | (y * 255 / 1199) << 8 | ((x + y) & 0xff);
+}
+
 /* step 4 and the benchmark: a square moving over pattern_b (1024x768,
  * no offset); frame k has it here */
 #define ANIM_W 1024

@@ -1,6 +1,6 @@
 /* scancodes: echoes every byte the keyboard controller delivers as
  * "key XX" (keyboard, IRQ 1) or "aux XX" (mouse=1: the PS/2 mouse with
- * reporting on, IRQ 12).  set=1|2 selects the keyboard's scan code set
+ * reporting on, IRQ 12; mouse=2: an IntelliMouse, with its wheel).  set=1|2 selects the keyboard's scan code set
  * (default: leave it), xlate=0|1 the controller's set 2 -> set 1
  * translation (default 1).  Prints what the keyboard reports as its set,
  * then "scancodes ready"; runs until count=N bytes arrived (0: forever). */
@@ -19,6 +19,20 @@ static void kbd_send(uint8_t v, const char *what)
     outb(DATA, v);
     if ((r = i8042_read()) != 0xfa) {
         gprintf("scancodes: %s: keyboard answered %x, not ACK\n", what, r);
+        guest_exit(GUEST_FAIL);
+    }
+}
+
+static void aux_send(uint8_t v)
+{
+    int r;
+
+    i8042_wait_write();
+    outb(STATUS, 0xd4);                       /* to the mouse: */
+    i8042_wait_write();
+    outb(DATA, v);
+    if ((r = i8042_read()) != 0xfa) {
+        gprintf("scancodes: the mouse answered %x, not ACK\n", r);
         guest_exit(GUEST_FAIL);
     }
 }
@@ -65,14 +79,16 @@ void guest_main(void)
     if (mouse) {
         i8042_wait_write();
         outb(STATUS, 0xa8);                   /* mouse port on */
-        i8042_wait_write();
-        outb(STATUS, 0xd4);                   /* to the mouse: */
-        i8042_wait_write();
-        outb(DATA, 0xf4);                     /* enable reporting */
-        if ((v = i8042_read()) != 0xfa) {
-            gprintf("scancodes: the mouse answered %x, not ACK\n", v);
-            guest_exit(GUEST_FAIL);
+        if (mouse == 2) {
+            /* the IntelliMouse knock: sample rates 200, 100, 80 */
+            static const uint8_t knock[] = {0xf3, 200, 0xf3, 100, 0xf3, 80};
+
+            for (unsigned i = 0; i < sizeof(knock); i++)
+                aux_send(knock[i]);
+            aux_send(0xf2);
+            gprintf("scancodes: mouse ID %x\n", i8042_read());
         }
+        aux_send(0xf4);                       /* enable reporting */
     }
     i8042_wait_write();
     outb(STATUS, 0x60);

@@ -54,6 +54,8 @@ struct vmm_i8042 {
     uint8_t leds;        /* bit 0 Scroll, 1 Num, 2 Caps Lock */
     uint8_t keys_down[VMM_KEY_MAX / 8];
     uint8_t aux_rate, aux_resolution, aux_scaling;
+    uint8_t aux_rates[3];  /* the last sample rates set: 200, 100, 80 */
+    bool aux_wheel;        /* ...turned it into an IntelliMouse (ID 3) */
     int kbd_irq, aux_irq;
     struct queue kbd, aux;
 };
@@ -193,8 +195,15 @@ static void kbd_write(struct vmm_i8042 *k, uint8_t v)
 static void aux_write(struct vmm_i8042 *k, uint8_t v)
 {
     if (k->aux_cmd) {
-        if (k->aux_cmd == 0xf3)
+        if (k->aux_cmd == 0xf3) {
             k->aux_rate = v;
+            k->aux_rates[0] = k->aux_rates[1];
+            k->aux_rates[1] = k->aux_rates[2];
+            k->aux_rates[2] = v;
+            /* the IntelliMouse knock: 200, 100, 80 enables the wheel */
+            if (k->aux_rates[0] == 200 && k->aux_rates[1] == 100 && v == 80)
+                k->aux_wheel = true;
+        }
         else if (k->aux_cmd == 0xe8)
             k->aux_resolution = v & 3;
         k->aux_cmd = 0;
@@ -219,9 +228,9 @@ static void aux_write(struct vmm_i8042 *k, uint8_t v)
         reply(k, &k->aux, k->aux_resolution);
         reply(k, &k->aux, k->aux_rate);
         break;
-    case 0xf2: /* get ID: standard mouse */
+    case 0xf2: /* get ID: standard mouse, or IntelliMouse once knocked */
         reply(k, &k->aux, ACK);
-        reply(k, &k->aux, 0x00);
+        reply(k, &k->aux, k->aux_wheel ? 0x03 : 0x00);
         break;
     case 0xf4:
         k->aux_reporting = true;
@@ -240,6 +249,7 @@ static void aux_write(struct vmm_i8042 *k, uint8_t v)
     case 0xff:
         k->aux.count = 0;
         k->aux_reporting = false;
+        k->aux_wheel = false;
         k->aux_rate = 100;
         k->aux_resolution = 2;
         reply(k, &k->aux, ACK);
@@ -469,21 +479,32 @@ unsigned vmm_i8042_leds(struct vmm_machine *m)
 int vmm_i8042_inject_mouse(struct vmm_machine *m, int dx, int dy,
                            unsigned buttons)
 {
+    return vmm_i8042_inject_mouse_wheel(m, dx, dy, 0, buttons);
+}
+
+int vmm_i8042_inject_mouse_wheel(struct vmm_machine *m, int dx, int dy,
+                                 int dz, unsigned buttons)
+{
     struct vmm_i8042 *k = m->i8042;
+    unsigned len;
     int err = 0;
 
     if (!k)
         return -ENODEV;
     dx = dx < -255 ? -255 : dx > 255 ? 255 : dx;
     dy = dy < -255 ? -255 : dy > 255 ? 255 : dy;
+    dz = dz < -8 ? -8 : dz > 7 ? 7 : dz;
     pthread_mutex_lock(&m->dev_lock);
-    if (k->aux.count + 3 > VMM_I8042_QUEUE) {
+    len = k->aux_wheel ? 4 : 3;
+    if (k->aux.count + len > VMM_I8042_QUEUE) {
         err = -ENOSPC;
     } else if (k->aux_reporting) {
         push(&k->aux, (uint8_t)(0x08 | (buttons & 7) | (dx < 0 ? 0x10 : 0) |
                                 (dy < 0 ? 0x20 : 0)));
         push(&k->aux, (uint8_t)dx);
         push(&k->aux, (uint8_t)dy);
+        if (k->aux_wheel)
+            push(&k->aux, (uint8_t)(dz & 0x0f)); /* 4-bit, two's complement */
         update(k);
     }
     pthread_mutex_unlock(&m->dev_lock);

@@ -91,7 +91,7 @@ struct VmmDisplay {
 void vmm_display_kick(VmmDisplay *d, bool full, bool input);
 /* vnc.c */
 gboolean vmm_vnc_init(VmmDisplay *d, GError **error);
-void vmm_vnc_start(VmmDisplay *d);
+gboolean vmm_vnc_start(VmmDisplay *d, GError **error);
 void vmm_vnc_stop(VmmDisplay *d);
 /* Changes the desktop size; clients are told (NewFBSize). */
 void vmm_vnc_resize(VmmDisplay *d, uint32_t width, uint32_t height);

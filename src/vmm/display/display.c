@@ -382,7 +382,8 @@ VmmDisplay *vmm_display_new(const char *spec, const char *vm_name,
         return NULL;
     }
     d->refresh_started = true;
-    vmm_vnc_start(d);
+    if (!vmm_vnc_start(d, error))
+        return NULL;
     return g_steal_pointer(&d);
 }
 

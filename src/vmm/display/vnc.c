@@ -38,11 +38,13 @@ typedef struct {
 
 static void vnc_err(const char *fmt, ...)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static gint64 window_us;
     static unsigned in_window;
     char buf[512];
     va_list ap;
     size_t n;
+    bool quiet;
     gint64 now = g_get_monotonic_time();
 
     va_start(ap, fmt);
@@ -52,11 +54,14 @@ static void vnc_err(const char *fmt, ...)
     if (strstr(buf, "TCP_NODELAY"))
         return;
     /* a client that floods the log only costs a few lines a second */
+    pthread_mutex_lock(&lock);
     if (now - window_us > G_USEC_PER_SEC) {
         window_us = now;
         in_window = 0;
     }
-    if (++in_window > 10)
+    quiet = ++in_window > 10;
+    pthread_mutex_unlock(&lock);
+    if (quiet)
         return;
     n = strlen(buf);
     while (n && buf[n - 1] == '\n')
@@ -228,8 +233,10 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
     ClientData *cd = cl->clientData;
     VmmDisplay *d = cd->d;
-    /* VNC: 1 left, 2 middle, 4 right; PS/2: 1 left, 2 right, 4 middle */
+    /* VNC: 1 left, 2 middle, 4 right, 8 wheel up, 16 wheel down; PS/2:
+     * 1 left, 2 right, 4 middle, the wheel in its own byte */
     unsigned buttons = (mask & 1) | ((mask & 4) ? 2 : 0) | ((mask & 2) ? 4 : 0);
+    int dz = (mask & 8) ? -1 : (mask & 16) ? 1 : 0;
     int dx, dy;
 
     if (!cd->have_pointer) {
@@ -246,11 +253,12 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
     do {
         int sx = CLAMP(dx, -255, 255), sy = CLAMP(dy, -255, 255);
 
-        if (!d->machine || vmm_i8042_inject_mouse(d->machine, sx, sy,
-                                                  buttons) < 0)
+        if (!d->machine || vmm_i8042_inject_mouse_wheel(d->machine, sx, sy,
+                                                        dz, buttons) < 0)
             break;
         dx -= sx;
         dy -= sy;
+        dz = 0;
     } while (dx || dy);
     pthread_mutex_unlock(&d->machine_lock);
     vmm_display_kick(d, false, true);
@@ -650,18 +658,20 @@ gboolean vmm_vnc_init(VmmDisplay *d, GError **error)
     return TRUE;
 }
 
-void vmm_vnc_start(VmmDisplay *d)
+gboolean vmm_vnc_start(VmmDisplay *d, GError **error)
 {
     int err = pthread_create(&d->accept_thread, NULL, accept_main, d);
 
     if (err) {
-        fprintf(stderr, "vireo-vmm: cannot start the VNC accept thread: %s\n",
-                strerror(err));
-        return;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "cannot start the VNC server's thread: %s",
+                    g_strerror(err));
+        return FALSE;
     }
     d->accept_started = true;
     fprintf(stderr, "vireo-vmm: VNC server on %s (keymap %s)\n",
             d->listen_desc, vmm_keymap_name(d->cfg.keymap));
+    return TRUE;
 }
 
 void vmm_vnc_stop(VmmDisplay *d)
