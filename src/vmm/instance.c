@@ -2,8 +2,9 @@
  *
  * vCPU threads report why they stopped through vmm_vm's stop callback;
  * the report is carried to the main loop, which powers off, exits with
- * the debug-exit status, restarts the machine after a reset (or ends it
- * with --on-reboot=exit) or prints that the guest crashed.
+ * the debug-exit status, restarts the machine after a reset or a triple
+ * fault (or ends it with --on-reboot=exit, status 4 for the fault) or
+ * prints that the guest crashed.
  */
 #include "instance.h"
 
@@ -62,6 +63,17 @@ static gboolean on_stop_main(gpointer data)
     case VMM_STOP_CRASH:
         vmm_instance_quit(inst, VMM_STATUS_CRASH);
         break;
+    case VMM_STOP_TRIPLE_FAULT:
+        /* a PC resets; with --on-reboot=exit the crash is the verdict */
+        if (inst->reboot_exits) {
+            g_printerr("vireo-vmm: %s crashed (triple fault); ending as "
+                       "--on-reboot=exit asks\n", inst->name);
+            vmm_instance_quit(inst, VMM_STATUS_CRASH);
+            break;
+        }
+        g_printerr("vireo-vmm: %s crashed (triple fault); restarting it\n",
+                   inst->name);
+        /* fall through */
     case VMM_STOP_RESET:
         if (inst->reboot_exits) {
             g_printerr("vireo-vmm: %s rebooted; ending as --on-reboot=exit "

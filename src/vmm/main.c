@@ -57,7 +57,8 @@ static const GOptionEntry entries[] = {
      "D-Bus control socket (interface org.vireo.Vmm1), peer to peer",
      "unix:PATH"},
     {"on-reboot", 0, 0, G_OPTION_ARG_STRING, &opt_on_reboot,
-     "What a guest reset does: restart the VM, or exit (default: restart)",
+     "What a guest reset (i8042 or ACPI reset, or a triple fault) does: "
+     "restart the VM, or exit (default: restart)",
      "restart|exit"},
     {"check-kvm", 0, 0, G_OPTION_ARG_NONE, &opt_check_kvm,
      "Report whether this host's KVM can run VMs and how fast, then exit "
@@ -214,7 +215,8 @@ int main(int argc, char **argv)
     g_option_context_set_description(
         ctx, "Exit status: 0 when the guest powers off or is told to quit, 2 "
              "for a bad argument or a failed start, 4 when the guest "
-             "crashes, and (V << 1) | 1 when the guest writes V to the "
+             "crashes (a register dump goes to stderr; a triple fault "
+             "counts with --on-reboot=exit), and (V << 1) | 1 when the guest writes V to the "
              "debug-exit port 0xf4.\n");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {

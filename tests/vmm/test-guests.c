@@ -134,48 +134,6 @@ static void test_i8042_reset(void)
     g_assert_nonnull(strstr(run->err, "rebooted"));
 }
 
-static void test_triple_fault(void)
-{
-    g_autofree char *kernel = vmm_test_guest("exitcode");
-    const char *args[] = {"--memory", "32M", "--kernel", kernel, "--cmdline",
-                          "fault=1", "--on-reboot", "exit", NULL};
-    g_autoptr(VmmRun) run = NULL;
-
-    if (!vmm_test_have_kvm())
-        return;
-    run = vmm_run(args, TIMEOUT);
-    g_assert_false(run->timed_out);
-    g_assert_cmpint(run->status, ==, 0);
-    g_assert_nonnull(strstr(run->err, "triple fault"));
-    g_assert_null(strstr(run->out, "exit code"));
-}
-
-static guint count_lines(const char *text, const char *needle)
-{
-    guint n = 0;
-
-    for (const char *p = text; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
-static void test_hostile_ports(void)
-{
-    g_autoptr(VmmRun) run = NULL;
-
-    if (!vmm_test_have_kvm())
-        return;
-    /* 20000 writes to a port nobody decodes: ignored, logged rate-limited,
-     * and the guest goes on to its verdict */
-    run = vmm_run_guest("exitcode", "hammer=20000 wild=1 code=7", 1, TIMEOUT);
-    g_assert_false(run->timed_out);
-    g_assert_cmpint(run->status, ==, (7 << 1) | 1);
-    g_assert_cmpuint(count_lines(run->err, "unimplemented port 0x1234"), >=, 1);
-    g_assert_cmpuint(count_lines(run->err, "unimplemented port 0x1234"), <=, 5);
-    g_assert_nonnull(strstr(run->err, "unimplemented MMIO address 0xd0000000"));
-    g_assert_nonnull(strstr(run->out, "read ffffffff from unclaimed MMIO"));
-}
-
 static void test_qemu_compat(void)
 {
     /* the very same guest binary boots under QEMU -kernel (PVH) */
@@ -235,8 +193,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/guest/timer", test_timer);
     g_test_add_func("/vmm/guest/acpi-poweroff-now", test_poweroff_now);
     g_test_add_func("/vmm/guest/i8042-reset", test_i8042_reset);
-    g_test_add_func("/vmm/guest/triple-fault", test_triple_fault);
-    g_test_add_func("/vmm/guest/hostile-ports", test_hostile_ports);
     g_test_add_func("/vmm/guest/qemu-compat", test_qemu_compat);
     g_test_add_func("/vmm/cli/check-kvm", test_check_kvm);
     return g_test_run();

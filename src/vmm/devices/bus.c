@@ -154,8 +154,19 @@ int vmm_machine_init(struct vmm_machine *m, struct vmm_mem *mem,
     return 0;
 }
 
+/* what the rate limit held back, said once at the end */
+static void unhandled_summary(struct vmm_bus *bus, const char *what)
+{
+    if (bus->unhandled > 1)
+        vmm_guest_log("the guest made %llu accesses to unimplemented %s in "
+                      "all, ignored", (unsigned long long)bus->unhandled,
+                      what);
+}
+
 void vmm_machine_cleanup(struct vmm_machine *m)
 {
+    unhandled_summary(&m->pio, "ports");
+    unhandled_summary(&m->mmio, "MMIO addresses");
     vmm_devices_destroy(m);
     pthread_mutex_destroy(&m->dev_lock);
 }

@@ -293,8 +293,9 @@ void *vmm_vcpu_thread(void *opaque)
             handle_mmio(vcpu);
             break;
         case KVM_EXIT_HLT:
-            /* with the in-kernel LAPIC, HLT only exits when the guest
-             * halts with interrupts off for good */
+            /* with the in-kernel LAPIC, KVM sleeps through HLT itself
+             * (even with interrupts off: that guest hangs, and can still
+             * be paused or ended); a HLT exit means KVM gave up on it */
             count(vcpu, VMM_EXIT_HLT);
             crash(vcpu, "halted with interrupts disabled");
             goto out;
@@ -302,10 +303,14 @@ void *vmm_vcpu_thread(void *opaque)
             count(vcpu, VMM_EXIT_INTR);
             break;
         case KVM_EXIT_SHUTDOWN:
-            /* triple fault: a PC resets */
+            /* triple fault: a PC resets; the registers say where the
+             * guest went wrong */
             count(vcpu, VMM_EXIT_SHUTDOWN);
-            vmm_guest_log("vCPU %u: triple fault, resetting", vcpu->id);
-            vmm_vm_request_stop(vcpu->vm, VMM_STOP_RESET, 0);
+            fprintf(stderr, "vireo-vmm: the guest crashed on vCPU %u: triple "
+                            "fault (an exception while handling a double "
+                            "fault)\n", vcpu->id);
+            vmm_vcpu_dump(vcpu, stderr);
+            vmm_vm_request_stop(vcpu->vm, VMM_STOP_TRIPLE_FAULT, 0);
             goto out;
         case KVM_EXIT_SYSTEM_EVENT:
             count(vcpu, VMM_EXIT_SYSTEM_EVENT);

@@ -27,7 +27,8 @@ extern const char *const vmm_exit_kind_names[VMM_EXIT_N];
 /* Why the vCPUs stopped; reported once per VM through the callback. */
 enum vmm_stop_reason {
     VMM_STOP_POWEROFF,   /* ACPI S5 or KVM system event shutdown */
-    VMM_STOP_RESET,      /* i8042 reset line, triple fault, system reset */
+    VMM_STOP_RESET,      /* i8042 reset line, system reset */
+    VMM_STOP_TRIPLE_FAULT, /* a reset too, but the guest crashed */
     VMM_STOP_EXIT,       /* debug-exit with a status */
     VMM_STOP_CRASH,      /* KVM could not run the guest */
 };
