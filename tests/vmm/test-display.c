@@ -17,7 +17,6 @@
 #include <rfb/keysym.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -32,12 +31,6 @@
 #define PICTURE_TIMEOUT 60
 
 /* ---- a VM with a display, its serial output and its messages ---- */
-
-/* a VMM or QEMU never outlives a test that failed */
-static void die_with_parent(gpointer data)
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 typedef struct {
     GSubprocess *proc;
@@ -174,8 +167,6 @@ static Vm *vm_start(const char *guest, const char *cmdline,
     g_autofree char *bin = vmm_test_binary();
     g_autofree char *kernel = vmm_test_guest(guest);
     g_autofree char *control = NULL, *serial = NULL, *disp = NULL;
-    g_autofree char *address = NULL;
-    gint64 deadline;
 
     vm->dir = g_dir_make_tmp("vireo-display-XXXXXX", &error);
     g_assert_no_error(error);
@@ -194,30 +185,15 @@ static Vm *vm_start(const char *guest, const char *cmdline,
         disp = g_strconcat("vnc=unix:", vm->vnc_path, NULL);
     }
     g_subprocess_launcher_set_stderr_file_path(l, vm->err_path);
-    g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+    g_subprocess_launcher_set_child_setup(l, vmm_test_die_with_parent, NULL,
+                                          NULL);
     vm->proc = g_subprocess_launcher_spawn(
         l, &error, bin, "--name", vm->name, "--memory", "64M", "--kernel",
         kernel, "--serial", serial, "--control", control, "--display", disp,
         "--cmdline", cmdline ? cmdline : "", NULL);
     g_assert_no_error(error);
-    /* the control socket exists before the first vCPU runs */
-    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-    while (!g_file_test(vm->control_path, G_FILE_TEST_EXISTS)) {
-        g_assert_true(vm_running(vm));
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(2000);
-    }
-    /* the socket file appears at bind(), a moment before listen() */
-    address = g_strconcat("unix:path=", vm->control_path, NULL);
-    for (;;) {
-        vm->conn = g_dbus_connection_new_for_address_sync(
-            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL,
-            NULL, &error);
-        if (vm->conn || g_get_monotonic_time() > deadline)
-            break;
-        g_clear_error(&error);
-        g_usleep(10000);
-    }
+    vm->conn = vmm_test_connect_control(vm->control_path, vm->proc, 20,
+                                        &error);
     g_assert_no_error(error);
     return g_steal_pointer(&vm);
 }
@@ -665,7 +641,7 @@ static void test_open_vnc_without_display(void)
 
     if (!vmm_test_have_kvm())
         return;
-    live = vmm_live_start("timer", "forever=1", 1, &error);
+    live = vmm_live_start("timer", "forever=1", 1, NULL, &error);
     g_assert_no_error(error);
     ret = g_dbus_connection_call_with_unix_fd_list_sync(
         live->conn, NULL, "/org/vireo/Vmm1", "org.vireo.Vmm1", "OpenVnc",
@@ -1107,7 +1083,8 @@ static void test_qemu_compat(void)
             g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
 
         g_subprocess_launcher_set_stderr_file_path(l, vm->err_path);
-        g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+        g_subprocess_launcher_set_child_setup(l, vmm_test_die_with_parent, NULL,
+                                          NULL);
         /* TCG: fine for a compatibility check */
         vm->proc = g_subprocess_launcher_spawn(
             l, &error, qemu, "-M", "pc", "-accel", "tcg", "-cpu", "max",

@@ -2,6 +2,8 @@
 #include "vmm-test-util.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,71 +135,141 @@ void vmm_run_free(VmmRun *run)
 
 /* ---- live VMs ---- */
 
+void vmm_test_die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GDBusConnection *vmm_test_connect_control(const char *path, GSubprocess *proc,
+                                          guint timeout_s, GError **error)
+{
+    g_autofree char *escaped = g_dbus_address_escape_value(path);
+    g_autofree char *address = g_strconcat("unix:path=", escaped, NULL);
+    gint64 deadline = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+
+    for (;;) {
+        g_autoptr(GError) local = NULL;
+        GDBusConnection *conn = NULL;
+
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+            conn = g_dbus_connection_new_for_address_sync(
+                address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL,
+                NULL, &local);
+        if (conn)
+            return conn;
+        if (!g_subprocess_get_identifier(proc)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                        "vireo-vmm ended before its control socket %s took "
+                        "connections", path);
+            return NULL;
+        }
+        if (g_get_monotonic_time() > deadline) {
+            if (local)
+                g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                           "%s never took connections: ",
+                                           path);
+            else
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                            "vireo-vmm did not create its control socket %s",
+                            path);
+            return NULL;
+        }
+        g_usleep(5000);
+    }
+}
+
 VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
-                        GError **error)
+                        const char *const *extra_args, GError **error)
 {
     g_autoptr(VmmLive) live = g_new0(VmmLive, 1);
-    g_autofree char *bin = vmm_test_binary();
-    g_autofree char *kernel = vmm_test_guest(guest);
-    g_autofree char *ncpus = g_strdup_printf("%u", cpus);
-    g_autofree char *control = NULL;
-    g_autofree char *serial = NULL;
-    g_autofree char *address = NULL;
-    gint64 deadline;
+    g_autoptr(GSubprocessLauncher) l =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 
     live->dir = g_dir_make_tmp("vireo-vmm-XXXXXX", error);
     if (!live->dir)
         return NULL;
     live->control_path = g_build_filename(live->dir, "control.sock", NULL);
     live->serial_path = g_build_filename(live->dir, "serial.log", NULL);
-    control = g_strconcat("unix:", live->control_path, NULL);
-    serial = g_strconcat("file:", live->serial_path, NULL);
-    live->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE, error, bin,
-                                  "--name", guest, "--memory", "32M", "--cpus",
-                                  ncpus, "--kernel", kernel, "--serial",
-                                  serial, "--control", control, "--cmdline",
-                                  cmdline ? cmdline : "", NULL);
+    live->err_path = g_build_filename(live->dir, "stderr.log", NULL);
+    g_ptr_array_add(argv, vmm_test_binary());
+    g_ptr_array_add(argv, g_strdup("--name"));
+    g_ptr_array_add(argv, g_strdup(guest));
+    g_ptr_array_add(argv, g_strdup("--memory"));
+    g_ptr_array_add(argv, g_strdup("32M"));
+    g_ptr_array_add(argv, g_strdup("--cpus"));
+    g_ptr_array_add(argv, g_strdup_printf("%u", cpus));
+    g_ptr_array_add(argv, g_strdup("--kernel"));
+    g_ptr_array_add(argv, vmm_test_guest(guest));
+    g_ptr_array_add(argv, g_strdup("--serial"));
+    g_ptr_array_add(argv, g_strconcat("file:", live->serial_path, NULL));
+    g_ptr_array_add(argv, g_strdup("--control"));
+    g_ptr_array_add(argv, g_strconcat("unix:", live->control_path, NULL));
+    g_ptr_array_add(argv, g_strdup("--cmdline"));
+    g_ptr_array_add(argv, g_strdup(cmdline ? cmdline : ""));
+    for (; extra_args && *extra_args; extra_args++)
+        g_ptr_array_add(argv, g_strdup(*extra_args));
+    g_ptr_array_add(argv, NULL);
+    g_subprocess_launcher_set_stderr_file_path(l, live->err_path);
+    g_subprocess_launcher_set_child_setup(l, vmm_test_die_with_parent, NULL,
+                                          NULL);
+    live->proc = g_subprocess_launcher_spawnv(
+        l, (const char *const *)argv->pdata, error);
     if (!live->proc)
         return NULL;
-    /* the control socket exists before the first vCPU runs */
-    address = g_strconcat("unix:path=", live->control_path, NULL);
-    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (!g_file_test(live->control_path, G_FILE_TEST_EXISTS)) {
-        if (g_get_monotonic_time() > deadline) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                        "vireo-vmm did not create its control socket");
-            return NULL;
-        }
-        g_usleep(2000);
-    }
-    live->conn = g_dbus_connection_new_for_address_sync(
-        address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL,
-        error);
-    if (!live->conn)
+    live->conn = vmm_test_connect_control(live->control_path, live->proc, 20,
+                                          error);
+    if (!live->conn) {
+        g_autofree char *err = vmm_live_stderr(live);
+
+        g_test_message("vireo-vmm said:\n%s", err);
         return NULL;
+    }
     return g_steal_pointer(&live);
+}
+
+static char *file_text(const char *path)
+{
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("");
+    return text;
 }
 
 char *vmm_live_serial(VmmLive *live)
 {
-    char *text = NULL;
+    return file_text(live->serial_path);
+}
 
-    if (!g_file_get_contents(live->serial_path, &text, NULL, NULL))
-        return g_strdup("");
-    return text;
+char *vmm_live_stderr(VmmLive *live)
+{
+    return file_text(live->err_path);
 }
 
 gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
                               guint timeout_s)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+    gboolean running = TRUE;
 
-    while (g_get_monotonic_time() < deadline) {
-        g_autofree char *text = vmm_live_serial(live);
+    /* one last look after the VMM ended: its output is complete then */
+    while (running && g_get_monotonic_time() < deadline) {
+        g_autofree char *text = NULL;
 
+        running = g_subprocess_get_identifier(live->proc) != NULL;
+        text = vmm_live_serial(live);
         if (strstr(text, needle))
             return TRUE;
+        g_main_context_iteration(NULL, FALSE);
         g_usleep(10000);
+    }
+    {
+        g_autofree char *out = vmm_live_serial(live);
+        g_autofree char *err = vmm_live_stderr(live);
+
+        g_test_message("no \"%s\" on the serial port\n--- serial ---\n%s\n"
+                       "--- stderr ---\n%s", needle, out, err);
     }
     return FALSE;
 }
@@ -239,10 +311,13 @@ void vmm_live_free(VmmLive *live)
     if (live->dir) {
         if (live->serial_path)
             g_unlink(live->serial_path);
+        if (live->err_path)
+            g_unlink(live->err_path);
         if (live->control_path)
             g_unlink(live->control_path);
         g_rmdir(live->dir);
     }
+    g_free(live->err_path);
     g_free(live->serial_path);
     g_free(live->control_path);
     g_free(live->dir);

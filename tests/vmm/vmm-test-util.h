@@ -21,20 +21,38 @@ void vmm_run_free(VmmRun *run);
 /* TRUE if /dev/kvm can be used; otherwise skips the test and says why. */
 gboolean vmm_test_have_kvm(void);
 
+/* A child setup function: the child gets SIGKILL when the test dies, so
+ * that no VMM or QEMU outlives a failed test. */
+void vmm_test_die_with_parent(gpointer data);
+/* Connects to the control socket at @path of the VMM @proc as soon as
+ * it accepts connections (the file appears at bind(), a moment before
+ * listen(), so existing is not enough).  Fails when @proc exits first or
+ * after @timeout_s seconds. */
+GDBusConnection *vmm_test_connect_control(const char *path, GSubprocess *proc,
+                                          guint timeout_s, GError **error);
+
 /* A running VMM with a control socket, for the control tests. */
 typedef struct {
     GSubprocess *proc;
     char *dir;
     char *control_path;
     char *serial_path;
+    char *err_path; /* vireo-vmm's messages (stderr) */
     GDBusConnection *conn;
 } VmmLive;
 
+/* Starts @guest with --memory 32M, @cpus vCPUs and @cmdline, the serial
+ * port in a file and a control socket, plus @extra_args (NULL or
+ * NULL-terminated); returns once the control connection is up. */
 VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
-                        GError **error);
+                        const char *const *extra_args, GError **error);
 /* serial output so far (the file back-end) */
 char *vmm_live_serial(VmmLive *live);
-/* waits for the serial output to contain @needle */
+/* vireo-vmm's messages so far */
+char *vmm_live_stderr(VmmLive *live);
+/* waits for the serial output to contain @needle; FALSE (with both
+ * outputs in the test log) if it does not within @timeout_s or the VMM
+ * ends first */
 gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
                               guint timeout_s);
 /* waits for the process to exit; returns its status or -1 (killed) */

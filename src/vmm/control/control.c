@@ -3,6 +3,12 @@
  * A GDBusServer listens on the --control socket (0600, and only peers
  * with our own uid are let in); the generated skeleton is exported on
  * every connection at /org/vireo/Vmm1.  Everything runs on the main loop.
+ *
+ * The gdbus tool, given --address, takes its peer for a message bus and
+ * greets it with org.freedesktop.DBus.Hello before anything else; each
+ * connection therefore also gets a one-method /org/freedesktop/DBus that
+ * hands out a unique name, so that `gdbus introspect` and `gdbus call`
+ * work on a live VM (with --dest: any name, the VMM ignores it).
  */
 #include "control/control.h"
 
@@ -15,6 +21,12 @@
 #include "vmm-dbus.h"
 
 #define OBJECT_PATH "/org/vireo/Vmm1"
+#define BUS_PATH "/org/freedesktop/DBus"
+
+static const char bus_xml[] =
+    "<node><interface name='org.freedesktop.DBus'>"
+    "<method name='Hello'><arg name='name' type='s' direction='out'/>"
+    "</method></interface></node>";
 
 struct VmmControl {
     VmmInstance *inst;
@@ -23,6 +35,8 @@ struct VmmControl {
     GDBusAuthObserver *observer;
     VmmDbusVmm1 *skeleton;
     GPtrArray *connections;
+    GDBusNodeInfo *bus_info;
+    guint64 n_hellos;
 };
 
 static void sync_state(VmmInstance *inst, gpointer data)
@@ -219,6 +233,21 @@ static gboolean on_get_stats(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
     return TRUE;
 }
 
+/* org.freedesktop.DBus.Hello: the name a bus would give this peer */
+static void on_bus_call(GDBusConnection *conn, const char *sender,
+                        const char *path, const char *iface,
+                        const char *method, GVariant *params,
+                        GDBusMethodInvocation *inv, gpointer data)
+{
+    VmmControl *self = data;
+    g_autofree char *name = g_strdup_printf(":1.%" G_GUINT64_FORMAT,
+                                            ++self->n_hellos);
+
+    g_dbus_method_invocation_return_value(inv, g_variant_new("(s)", name));
+}
+
+static const GDBusInterfaceVTable bus_vtable = {.method_call = on_bus_call};
+
 static gboolean on_authorize(GDBusAuthObserver *observer, GIOStream *stream,
                              GCredentials *creds, gpointer data)
 {
@@ -229,6 +258,11 @@ static gboolean on_authorize(GDBusAuthObserver *observer, GIOStream *stream,
 static void on_closed(GDBusConnection *conn, gboolean remote_peer_vanished,
                       GError *error, VmmControl *self)
 {
+    guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(conn),
+                                                  "vmm-bus-object"));
+
+    if (id)
+        g_dbus_connection_unregister_object(conn, id);
     g_dbus_interface_skeleton_unexport_from_connection(
         G_DBUS_INTERFACE_SKELETON(self->skeleton), conn);
     g_signal_handlers_disconnect_by_data(conn, self);
@@ -239,6 +273,7 @@ static gboolean on_new_connection(GDBusServer *server, GDBusConnection *conn,
                                   VmmControl *self)
 {
     g_autoptr(GError) error = NULL;
+    guint id;
 
     if (!g_dbus_interface_skeleton_export(
             G_DBUS_INTERFACE_SKELETON(self->skeleton), conn, OBJECT_PATH,
@@ -247,6 +282,17 @@ static gboolean on_new_connection(GDBusServer *server, GDBusConnection *conn,
                    error->message);
         return FALSE;
     }
+    id = g_dbus_connection_register_object(
+        conn, BUS_PATH, self->bus_info->interfaces[0], &bus_vtable, self,
+        NULL, &error);
+    if (!id) {
+        g_printerr("vireo-vmm: cannot serve a control client: %s\n",
+                   error->message);
+        g_dbus_interface_skeleton_unexport_from_connection(
+            G_DBUS_INTERFACE_SKELETON(self->skeleton), conn);
+        return FALSE;
+    }
+    g_object_set_data(G_OBJECT(conn), "vmm-bus-object", GUINT_TO_POINTER(id));
     g_ptr_array_add(self->connections, g_object_ref(conn));
     g_signal_connect(conn, "closed", G_CALLBACK(on_closed), self);
     return TRUE;
@@ -277,6 +323,8 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
     self->inst = inst;
     self->path = g_strdup(path);
     self->connections = g_ptr_array_new_with_free_func(g_object_unref);
+    self->bus_info = g_dbus_node_info_new_for_xml(bus_xml, NULL);
+    g_assert(self->bus_info);
     self->observer = g_dbus_auth_observer_new();
     g_signal_connect(self->observer, "authorize-authenticated-peer",
                      G_CALLBACK(on_authorize), self);
@@ -288,6 +336,7 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
     umask(old);
     if (!server) {
         g_prefix_error(error, "cannot listen on %s: ", path);
+        g_dbus_node_info_unref(self->bus_info);
         g_ptr_array_unref(self->connections);
         g_object_unref(self->observer);
         g_free(self->path);
@@ -334,13 +383,22 @@ void vmm_control_free(VmmControl *self)
     g_dbus_server_stop(self->server);
     for (guint i = 0; i < self->connections->len; i++) {
         GDBusConnection *conn = self->connections->pdata[i];
+        guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(conn),
+                                                      "vmm-bus-object"));
 
         g_signal_handlers_disconnect_by_data(conn, self);
+        if (id)
+            g_dbus_connection_unregister_object(conn, id);
         g_dbus_connection_flush_sync(conn, NULL, NULL);
         g_dbus_connection_close_sync(conn, NULL, NULL);
     }
-    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+    /* (exported nowhere when every client has gone) */
+    if (g_dbus_interface_skeleton_get_connection(
+            G_DBUS_INTERFACE_SKELETON(self->skeleton)))
+        g_dbus_interface_skeleton_unexport(
+            G_DBUS_INTERFACE_SKELETON(self->skeleton));
     g_ptr_array_unref(self->connections);
+    g_dbus_node_info_unref(self->bus_info);
     g_object_unref(self->skeleton);
     g_object_unref(self->server);
     g_object_unref(self->observer);
