@@ -67,6 +67,12 @@ static gboolean on_timeout(gpointer data)
 
 VmmRun *vmm_run(const char *const *args, guint timeout_s)
 {
+    return vmm_run_wrapped(NULL, args, timeout_s);
+}
+
+VmmRun *vmm_run_wrapped(const char *const *wrapper, const char *const *args,
+                        guint timeout_s)
+{
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error = NULL;
     g_autoptr(GMainContext) ctx = g_main_context_new();
@@ -74,6 +80,8 @@ VmmRun *vmm_run(const char *const *args, guint timeout_s)
     Wait w = {0};
     GSource *timer;
 
+    for (; wrapper && *wrapper; wrapper++)
+        g_ptr_array_add(argv, g_strdup(*wrapper));
     g_ptr_array_add(argv, vmm_test_binary());
     for (; *args; args++)
         g_ptr_array_add(argv, g_strdup(*args));
@@ -81,11 +89,16 @@ VmmRun *vmm_run(const char *const *args, guint timeout_s)
 
     g_main_context_push_thread_default(ctx);
     w.loop = g_main_loop_new(ctx, FALSE);
-    w.proc = g_subprocess_newv((const char *const *)argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                   G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                   G_SUBPROCESS_FLAGS_STDIN_PIPE,
-                               &error);
+    {
+        g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+            G_SUBPROCESS_FLAGS_STDIN_PIPE);
+
+        g_subprocess_launcher_set_child_setup(l, vmm_test_die_with_parent,
+                                              NULL, NULL);
+        w.proc = g_subprocess_launcher_spawnv(
+            l, (const char *const *)argv->pdata, &error);
+    }
     g_assert_no_error(error);
     g_subprocess_communicate_utf8_async(w.proc, NULL, NULL, on_communicated,
                                         &w);

@@ -15,6 +15,10 @@ char *vmm_test_guest(const char *name);
 /* Runs vireo-vmm with @args (NULL-terminated); kills it (SIGKILL) after
  * @timeout_s seconds. */
 VmmRun *vmm_run(const char *const *args, guint timeout_s);
+/* The same, through the command @wrapper (NULL-terminated, e.g. setpriv
+ * ... or unshare ...), which ends with vireo-vmm's path as its argument. */
+VmmRun *vmm_run_wrapped(const char *const *wrapper, const char *const *args,
+                        guint timeout_s);
 VmmRun *vmm_run_guest(const char *guest, const char *cmdline, guint cpus,
                       guint timeout_s);
 void vmm_run_free(VmmRun *run);

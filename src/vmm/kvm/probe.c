@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <linux/kvm.h>
 #include <stdint.h>
@@ -25,10 +26,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define KVM_PATH "/dev/kvm"
+#define KVM_PATH VMM_KVM_PATH
 #define CODE_GPA 0x1000
 /* slower than this (guest instructions per second) is "emulated" */
 #define SLOW_IPS 50e6
@@ -161,6 +163,46 @@ static double native_ips(void)
     return t > 0 ? 2.0 * n / t : 0;
 }
 
+const char *vmm_kvm_explain(int err, char *buf, size_t size)
+{
+    struct stat st;
+    struct group *gr;
+
+    if (err == ENOENT || err == ENODEV || err == ENXIO) {
+        snprintf(buf, size,
+                 "This computer has no KVM (%s does not exist), so it cannot "
+                 "run virtual machines. Enable virtualization in the "
+                 "firmware settings and load the kvm_intel or kvm_amd "
+                 "module.", KVM_PATH);
+        return buf;
+    }
+    if (err != EACCES && err != EPERM) {
+        snprintf(buf, size, "%s cannot be opened: %s.", KVM_PATH,
+                 strerror(err));
+        return buf;
+    }
+    /* the usual set-up: a group (kvm) may read and write the device */
+    gr = stat(KVM_PATH, &st) == 0 ? getgrgid(st.st_gid) : NULL;
+    if (gr && gr->gr_gid != 0 && (st.st_mode & 060) == 060) {
+        snprintf(buf, size,
+                 "You may not use %s, so virtual machines cannot run. Join "
+                 "the %s group, which may (sudo usermod -aG %s $USER), then "
+                 "log out and in again.%s", KVM_PATH, gr->gr_name,
+                 gr->gr_name,
+                 strcmp(gr->gr_name, "kvm") == 0 ? "" : " (Usually that is "
+                                                        "the kvm group.)");
+        return buf;
+    }
+    snprintf(buf, size,
+             "You may not use %s, so virtual machines cannot run: only its "
+             "owner may (mode %04o). Let the kvm group use it (a udev rule "
+             "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\", as most "
+             "distributions ship), join that group (sudo usermod -aG kvm "
+             "$USER), then log out and in again.",
+             KVM_PATH, (unsigned)(st.st_mode & 07777));
+    return buf;
+}
+
 static int report(const char *status, double guest, double native,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -187,27 +229,21 @@ static int report(const char *status, double guest, double native,
 int vmm_kvm_probe(void)
 {
     struct probe_vm p = {.vm = -1, .vcpu = -1};
-    double overhead, t = 0, guest, native;
+    double overhead = 0, t = 0, guest, native;
     uint32_t n = 10000;
     int kvm, err;
 
     kvm = open(KVM_PATH, O_RDWR | O_CLOEXEC);
     if (kvm < 0) {
+        char msg[512];
+
         err = errno;
+        vmm_kvm_explain(err, msg, sizeof(msg));
         if (err == ENOENT || err == ENODEV || err == ENXIO)
-            return report("missing", 0, 0,
-                          "This computer has no KVM (%s does not exist), so "
-                          "it cannot run virtual machines on Vireo. Enable "
-                          "virtualization in the firmware settings and load "
-                          "the kvm_intel or kvm_amd module.", KVM_PATH);
+            return report("missing", 0, 0, "%s", msg);
         if (err == EACCES || err == EPERM)
-            return report("denied", 0, 0,
-                          "You may not use %s, so Vireo cannot run virtual "
-                          "machines. Add yourself to the kvm group (sudo "
-                          "usermod -aG kvm $USER), then log out and in "
-                          "again.", KVM_PATH);
-        return report("unusable", 0, 0, "%s cannot be opened: %s.",
-                      KVM_PATH, strerror(err));
+            return report("denied", 0, 0, "%s", msg);
+        return report("unusable", 0, 0, "%s", msg);
     }
     if (ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
         close(kvm);

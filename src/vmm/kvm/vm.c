@@ -1,6 +1,7 @@
 /* vm.c: VM creation, memory slots, irqchip, vCPU start/pause/stop. */
 #define _GNU_SOURCE
 #include "kvm/vm.h"
+#include "kvm/probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define KVM_PATH "/dev/kvm"
+#define KVM_PATH VMM_KVM_PATH
 
 const char *const vmm_exit_kind_names[VMM_EXIT_N] = {
     [VMM_EXIT_IO] = "io",
@@ -30,22 +31,11 @@ int vmm_kvm_open(void)
     int err;
 
     if (fd < 0) {
+        char msg[512];
+
         err = -errno;
-        if (err == -ENOENT)
-            fprintf(stderr,
-                    "vireo-vmm: %s does not exist: this host has no KVM. "
-                    "Load the kvm_intel or kvm_amd module (and enable "
-                    "virtualization in the firmware settings).\n",
-                    KVM_PATH);
-        else if (err == -EACCES || err == -EPERM)
-            fprintf(stderr,
-                    "vireo-vmm: no permission to open %s. Add your user to "
-                    "the 'kvm' group (sudo usermod -aG kvm $USER) and log "
-                    "in again.\n",
-                    KVM_PATH);
-        else
-            fprintf(stderr, "vireo-vmm: cannot open %s: %s\n", KVM_PATH,
-                    strerror(-err));
+        fprintf(stderr, "vireo-vmm: %s\n",
+                vmm_kvm_explain(-err, msg, sizeof(msg)));
         return err;
     }
     if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
