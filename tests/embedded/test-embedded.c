@@ -238,6 +238,13 @@ test_lifecycle(void)
     send(fd, "abc\r");
     expect_serial(fd, seen, "abc\r\n");
 
+    /* vireo-vmm cannot save a VM's state: not offered, and refused clearly */
+    g_assert_false(vireo_domain_can_do(domain, VIREO_DOMAIN_ACTION_SAVE));
+    g_autoptr(GError) save_error = NULL;
+    g_assert_false(vt_action(domain, VIREO_DOMAIN_ACTION_SAVE, &save_error));
+    g_assert_error(save_error, VIREO_ERROR, VIREO_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull(strstr(save_error->message, "Shut it down instead"));
+
     act_ok(domain, VIREO_DOMAIN_ACTION_PAUSE);
     vt_wait_state(domain, VIREO_DOMAIN_STATE_PAUSED);
     g_assert_cmpstr(vireo_domain_get_state_reason(domain), ==, "paused by the user");

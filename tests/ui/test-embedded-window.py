@@ -200,6 +200,9 @@ def main(t):
 
     # Pause and resume from the main window.
     select_row(table, 'card')
+    save = find(top, 'Save', 'push button')
+    t.ok(save is not None and wait_for(lambda: not save.sensitive),
+         'Save is not offered for a VM on vireo-vmm, which cannot save its state')
     press(find(top, 'Pause', 'push button'))
     wait_state(t, table, 'card', 'Paused', 'Pause pauses card')
     press(find(top, 'Resume', 'push button'))
