@@ -160,6 +160,14 @@ expect_serial(int fd, GString *seen, const char *needle)
         g_error("the serial console never said “%s”; it said:\n%s", needle, seen->str);
 }
 
+/* expect_serial(), then forget what came up to the end of @needle */
+static void
+expect_serial_past(int fd, GString *seen, const char *needle)
+{
+    expect_serial(fd, seen, needle);
+    g_string_erase(seen, 0, strstr(seen->str, needle) - seen->str + strlen(needle));
+}
+
 static void
 send(int fd, const char *text)
 {
@@ -255,6 +263,15 @@ test_lifecycle(void)
     vt_wait_state(domain, VIREO_DOMAIN_STATE_RUNNING);
     g_assert_cmpstr(vireo_domain_get_state_reason(domain), ==, "resumed");
     expect_serial(fd, seen, "abc\r\np");
+
+    /* reboot is clean: the guest shuts down through ACPI and boots again
+     * in the same vireo-vmm, its console still open */
+    act_ok(domain, VIREO_DOMAIN_ACTION_REBOOT);
+    expect_serial_past(fd, seen, "power button pressed");
+    expect_serial_past(fd, seen, "testcard ready");
+    vt_wait_state(domain, VIREO_DOMAIN_STATE_RUNNING);
+    g_assert_cmpint(vireo_embedded_domain_get_pid(VIREO_EMBEDDED_DOMAIN(domain)), ==, pid);
+    g_assert_true(process_alive(pid));
 
     /* ACPI: the guest powers itself off */
     act_ok(domain, VIREO_DOMAIN_ACTION_SHUTDOWN);

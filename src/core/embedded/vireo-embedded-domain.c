@@ -1034,7 +1034,7 @@ vireo_embedded_domain_action_async(VireoDomain *domain, VireoDomainAction action
         method = "PowerButton";
         break;
     case VIREO_DOMAIN_ACTION_REBOOT:
-        method = "Reset";
+        method = "Reboot";
         break;
     case VIREO_DOMAIN_ACTION_FORCE_OFF:
         method = "Quit";
