@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vireoui  # noqa: E402
-from vireoui import double_click_row, find, row_of, select_row, wait_for  # noqa: E402
+from vireoui import double_click_row, find, press, row_of, select_row, wait_for  # noqa: E402
 
 BUILD = vireoui.BUILD_ROOT
 VIREOCTL = os.path.join(BUILD, 'src', 'cli', 'vireoctl')
@@ -104,12 +104,6 @@ BARS = [0xffffff, 0xffff00, 0x00ffff, 0x00ff00, 0xff00ff, 0xff0000, 0x0000ff, 0x
 def shows_testcard(pb):
     return (pb is not None and pb.get_width() == 640 and pb.get_height() == 480 and
             all(pixel(pb, i * 80 + 40, 60) == c for i, c in enumerate(BARS)))
-
-
-def press(node):
-    """Activates a button through AT-SPI (a VM window may lie over it: there
-    is no window manager to raise windows)."""
-    node.doActionNamed('click')
 
 
 def main_window(table):
