@@ -376,8 +376,12 @@ vireo_domain_can_do(VireoDomain *self, VireoDomainAction action)
     g_return_val_if_fail(VIREO_IS_DOMAIN(self), FALSE);
 
     VireoDomainPrivate *priv = vireo_domain_get_instance_private(self);
+    VireoDomainClass *klass = VIREO_DOMAIN_GET_CLASS(self);
     gboolean running =
         priv->state == VIREO_DOMAIN_STATE_RUNNING || priv->state == VIREO_DOMAIN_STATE_BLOCKED;
+
+    if (klass->supports_action && !klass->supports_action(self, action))
+        return FALSE;
 
     switch (action) {
     case VIREO_DOMAIN_ACTION_START:

@@ -79,8 +79,11 @@ struct _VireoDomainClass {
     void (*open_serial_async)(VireoDomain *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
     int (*open_serial_finish)(VireoDomain *self, GAsyncResult *result, GError **error);
+    /* Whether the backend can do @action at all (NULL: every action);
+     * vireo_domain_can_do() asks it before looking at the state. */
+    gboolean (*supports_action)(VireoDomain *self, VireoDomainAction action);
 
-    gpointer padding[4];
+    gpointer padding[3];
 };
 
 VireoConnection *vireo_domain_get_connection(VireoDomain *self);

@@ -459,9 +459,14 @@ login_error(VireoSshMux *self, const char *log)
                            _("SSH could not log in to %s: %s Check the user name and the key "
                              "(the keyfile= of the connection address)."),
                            self->dest->host, reason);
+    /* ssh's line ends with or without a full stop; it goes in brackets. */
+    gsize len = strlen(reason);
+    if (len > 0 && reason[len - 1] == '.')
+        reason[len - 1] = '\0';
     return g_error_new(VIREO_ERROR, VIREO_ERROR_UNREACHABLE,
-                       _("Could not open an SSH connection to %s: %s"), self->dest->host,
-                       reason);
+                       _("Could not open an SSH connection to %s (%s). Check that the host is "
+                         "up and that its SSH server answers, then connect again."),
+                       self->dest->host, reason);
 }
 
 static void

@@ -44,6 +44,23 @@ typedef struct {
     int status;
 } StopReport;
 
+/* the guest reset itself, or powered off after Reboot */
+static void restart(VmmInstance *inst)
+{
+    inst->reboot_asked = FALSE;
+    if (inst->reboot_exits) {
+        g_printerr("vireo-vmm: %s rebooted; ending as --on-reboot=exit "
+                   "asks\n", inst->name);
+        vmm_instance_quit(inst, VMM_STATUS_OK);
+        return;
+    }
+    vmm_instance_free_vm(inst);
+    vmm_mem_clear(&inst->mem);
+    inst->resets++;
+    if (!vmm_instance_boot(inst))
+        vmm_instance_quit(inst, VMM_STATUS_ERROR);
+}
+
 static gboolean on_stop_main(gpointer data)
 {
     StopReport *r = data;
@@ -54,6 +71,11 @@ static gboolean on_stop_main(gpointer data)
         return G_SOURCE_REMOVE;
     switch (r->reason) {
     case VMM_STOP_POWEROFF:
+        if (inst->reboot_asked) {
+            g_printerr("vireo-vmm: %s shut down to reboot\n", inst->name);
+            restart(inst);
+            break;
+        }
         g_printerr("vireo-vmm: %s powered off\n", inst->name);
         vmm_instance_quit(inst, VMM_STATUS_OK);
         break;
@@ -75,17 +97,7 @@ static gboolean on_stop_main(gpointer data)
                    inst->name);
         /* fall through */
     case VMM_STOP_RESET:
-        if (inst->reboot_exits) {
-            g_printerr("vireo-vmm: %s rebooted; ending as --on-reboot=exit "
-                       "asks\n", inst->name);
-            vmm_instance_quit(inst, VMM_STATUS_OK);
-            break;
-        }
-        vmm_instance_free_vm(inst);
-        vmm_mem_clear(&inst->mem);
-        inst->resets++;
-        if (!vmm_instance_boot(inst))
-            vmm_instance_quit(inst, VMM_STATUS_ERROR);
+        restart(inst);
         break;
     }
     return G_SOURCE_REMOVE;
@@ -208,6 +220,16 @@ gboolean vmm_instance_power_button(VmmInstance *inst)
     if (!inst->vm_live || inst->state != VMM_STATE_RUNNING)
         return FALSE;
     return vmm_acpi_pm_power_button(&inst->vm.machine) == 0;
+}
+
+/* A clean reboot, as libvirt does it with QEMU: the guest shuts down
+ * through the power button and its power-off restarts the machine. */
+gboolean vmm_instance_reboot(VmmInstance *inst)
+{
+    if (!vmm_instance_power_button(inst))
+        return FALSE;
+    inst->reboot_asked = TRUE;
+    return TRUE;
 }
 
 void vmm_instance_quit(VmmInstance *inst, int status)

@@ -30,6 +30,7 @@ struct VmmInstance {
     uint32_t n_cpus;
     struct vmm_boot_config boot;
     gboolean reboot_exits; /* --on-reboot=exit */
+    gboolean reboot_asked; /* Reboot: the guest's next power-off restarts it */
 
     struct vmm_mem mem;
     struct vmm_vm vm;
@@ -57,6 +58,7 @@ void vmm_instance_resume(VmmInstance *inst);
 void vmm_instance_reset(VmmInstance *inst);
 /* Presses the ACPI power button; FALSE if the VM is not running. */
 gboolean vmm_instance_power_button(VmmInstance *inst);
+gboolean vmm_instance_reboot(VmmInstance *inst);
 /* Ends the VM now and quits the main loop with @status. */
 void vmm_instance_quit(VmmInstance *inst, int status);
 void vmm_instance_free_vm(VmmInstance *inst);

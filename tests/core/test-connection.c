@@ -54,6 +54,9 @@ test_open_default(void)
     g_assert_cmpuint(states->len, ==, 2);
 
     vireo_connection_close(connection);
+    /* A task still in flight may keep the connection past this test:
+     * its handlers must not outlive the data they write to. */
+    g_signal_handlers_disconnect_by_data(connection, states);
 }
 
 typedef struct {
@@ -145,6 +148,9 @@ test_close_and_reopen(void)
     vt_open(connection);
     g_assert_cmpuint(g_list_model_get_n_items(domains), ==, 5);
     g_assert_nonnull(vireo_connection_lookup_domain_by_name(connection, "alpha"));
+    /* The teardown of the first session may keep the connection past this
+     * test: the handler must not write to this frame once it is gone. */
+    g_signal_handlers_disconnect_by_data(domains, &changes);
 }
 
 static void

@@ -90,6 +90,8 @@ test_lifecycle(Fixture *fixture, gconstpointer data)
     vt_wait_state(bravo, VIREO_DOMAIN_STATE_SHUTOFF);
     g_assert_cmpstr(vireo_domain_get_state_reason(bravo), ==, "forced off");
     g_assert_false(vireo_domain_is_active(bravo));
+    /* The domain may outlive this test (a refresh in flight holds it). */
+    g_signal_handlers_disconnect_by_data(bravo, &state_changes);
 }
 
 static gboolean

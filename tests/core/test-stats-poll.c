@@ -41,8 +41,11 @@ test_poll(void)
     g_assert_cmpuint(vireo_connection_get_stats_interval(connection), ==, 50);
     vt_open(connection);
 
-    VireoDomain *alpha = vireo_connection_lookup_domain_by_name(connection, "alpha");
-    VireoDomain *bravo = vireo_connection_lookup_domain_by_name(connection, "bravo");
+    /* Held: the close below takes them out of the connection's list. */
+    g_autoptr(VireoDomain) alpha =
+        g_object_ref(vireo_connection_lookup_domain_by_name(connection, "alpha"));
+    g_autoptr(VireoDomain) bravo =
+        g_object_ref(vireo_connection_lookup_domain_by_name(connection, "bravo"));
     g_signal_connect(alpha, "stats-updated", G_CALLBACK(count_signal), &alpha_updates);
     g_signal_connect(bravo, "stats-updated", G_CALLBACK(count_signal), &bravo_updates);
 
@@ -89,6 +92,9 @@ test_poll(void)
     guint closed = bravo_updates;
     vt_spin(200);
     g_assert_cmpuint(bravo_updates, ==, closed);
+    /* The domains may outlive this test (a task in flight holds them). */
+    g_signal_handlers_disconnect_by_data(alpha, &alpha_updates);
+    g_signal_handlers_disconnect_by_data(bravo, &bravo_updates);
 }
 
 int

@@ -160,6 +160,14 @@ expect_serial(int fd, GString *seen, const char *needle)
         g_error("the serial console never said “%s”; it said:\n%s", needle, seen->str);
 }
 
+/* expect_serial(), then forget what came up to the end of @needle */
+static void
+expect_serial_past(int fd, GString *seen, const char *needle)
+{
+    expect_serial(fd, seen, needle);
+    g_string_erase(seen, 0, strstr(seen->str, needle) - seen->str + strlen(needle));
+}
+
 static void
 send(int fd, const char *text)
 {
@@ -238,6 +246,13 @@ test_lifecycle(void)
     send(fd, "abc\r");
     expect_serial(fd, seen, "abc\r\n");
 
+    /* vireo-vmm cannot save a VM's state: not offered, and refused clearly */
+    g_assert_false(vireo_domain_can_do(domain, VIREO_DOMAIN_ACTION_SAVE));
+    g_autoptr(GError) save_error = NULL;
+    g_assert_false(vt_action(domain, VIREO_DOMAIN_ACTION_SAVE, &save_error));
+    g_assert_error(save_error, VIREO_ERROR, VIREO_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull(strstr(save_error->message, "Shut it down instead"));
+
     act_ok(domain, VIREO_DOMAIN_ACTION_PAUSE);
     vt_wait_state(domain, VIREO_DOMAIN_STATE_PAUSED);
     g_assert_cmpstr(vireo_domain_get_state_reason(domain), ==, "paused by the user");
@@ -248,6 +263,15 @@ test_lifecycle(void)
     vt_wait_state(domain, VIREO_DOMAIN_STATE_RUNNING);
     g_assert_cmpstr(vireo_domain_get_state_reason(domain), ==, "resumed");
     expect_serial(fd, seen, "abc\r\np");
+
+    /* reboot is clean: the guest shuts down through ACPI and boots again
+     * in the same vireo-vmm, its console still open */
+    act_ok(domain, VIREO_DOMAIN_ACTION_REBOOT);
+    expect_serial_past(fd, seen, "power button pressed");
+    expect_serial_past(fd, seen, "testcard ready");
+    vt_wait_state(domain, VIREO_DOMAIN_STATE_RUNNING);
+    g_assert_cmpint(vireo_embedded_domain_get_pid(VIREO_EMBEDDED_DOMAIN(domain)), ==, pid);
+    g_assert_true(process_alive(pid));
 
     /* ACPI: the guest powers itself off */
     act_ok(domain, VIREO_DOMAIN_ACTION_SHUTDOWN);

@@ -188,7 +188,11 @@ class Harness:
             f.write("""#!/bin/sh
 # Written by tests/libvirt/harness.py: start virtlogd and libvirtd if needed.
 set -e
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A killed daemon stays a zombie until init reaps it: that is not running.
+running() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null &&
+    ! grep -q '^State:[[:space:]]*Z' "/proc/$(cat "$1")/status" 2>/dev/null
+}
 mkdir -p /run/libvirt
 if ! running /run/virtlogd.pid; then
   LIBVIRT_LOG_OUTPUTS="3:file:%(t)s/virtlogd.log" /usr/sbin/virtlogd --daemon

@@ -15,33 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vireo-test-util.h"
-
-/* A booting TCG guest is slow on a loaded machine. */
-#define BOOT_SECONDS 180
-#define IO_SECONDS   60
-
-static const char *
-env(const char *name)
-{
-    const char *value = g_getenv(name);
-
-    return value && *value ? value : NULL;
-}
-
-static gboolean
-have_harness(void)
-{
-    if (env("VIREO_TEST_LIBVIRT_URI") && env("VIREO_TEST_GUEST_KERNEL"))
-        return TRUE;
-    g_test_skip("needs a real libvirtd: run through tests/libvirt/harness.py");
-    return FALSE;
-}
+#include "vireo-libvirt-test.h"
 
 static char *
 domain_name(const char *what)
 {
-    return g_strdup_printf("%sconsole-%s", env("VIREO_TEST_NAME_PREFIX") ?: "vireo-test-", what);
+    g_autofree char *console = g_strconcat("console-", what, NULL);
+
+    return lt_name(console);
 }
 
 /* A domain: @kernel boots the test guest (otherwise QEMU runs the BIOS,
@@ -50,12 +31,8 @@ domain_name(const char *what)
 static char *
 domain_xml(const char *name, gboolean kernel, const char *graphics)
 {
-    g_autofree char *os = NULL;
+    g_autofree char *os = kernel ? lt_guest_os() : NULL;
 
-    if (kernel)
-        os = g_strdup_printf("<kernel>%s</kernel><initrd>%s</initrd>"
-                             "<cmdline>console=ttyS0 quiet</cmdline>",
-                             env("VIREO_TEST_GUEST_KERNEL"), env("VIREO_TEST_GUEST_INITRD"));
     return g_strdup_printf(
         "<domain type='qemu'><name>%s</name>"
         "<memory unit='MiB'>256</memory><vcpu>1</vcpu>"
@@ -71,14 +48,8 @@ define_and_start(VireoConnection *connection, const char *name, gboolean kernel,
                  const char *graphics)
 {
     g_autofree char *xml = domain_xml(name, kernel, graphics);
-    g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(GError) error = NULL;
-
-    vireo_connection_define_xml_async(connection, xml, NULL, vt_store_result, &result);
-    vt_await_result(&result, IO_SECONDS);
-    g_autoptr(VireoDomain) domain =
-        vireo_connection_define_xml_finish(connection, result, &error);
-    g_assert_no_error(error);
+    g_autoptr(VireoDomain) domain = lt_define(connection, xml);
     g_assert_true(vt_action(domain, VIREO_DOMAIN_ACTION_START, &error));
     g_assert_no_error(error);
     vt_wait_state(domain, VIREO_DOMAIN_STATE_RUNNING);
@@ -88,13 +59,7 @@ define_and_start(VireoConnection *connection, const char *name, gboolean kernel,
 static void
 delete_domain(VireoDomain *domain)
 {
-    g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(GError) error = NULL;
-
-    vireo_domain_delete_async(domain, VIREO_DOMAIN_DELETE_NONE, NULL, vt_store_result, &result);
-    vt_await_result(&result, IO_SECONDS);
-    vireo_domain_delete_finish(domain, result, &error);
-    g_assert_no_error(error);
+    lt_delete(domain, VIREO_DOMAIN_DELETE_NONE);
 }
 
 static int
@@ -106,7 +71,7 @@ open_console(VireoDomain *domain, gboolean graphics, GError **error)
         vireo_domain_open_graphics_async(domain, NULL, vt_store_result, &result);
     else
         vireo_domain_open_serial_async(domain, NULL, vt_store_result, &result);
-    vt_await_result(&result, IO_SECONDS);
+    vt_await_result(&result, LT_IO_SECONDS);
     return graphics ? vireo_domain_open_graphics_finish(domain, result, error)
                     : vireo_domain_open_serial_finish(domain, result, error);
 }
@@ -194,7 +159,7 @@ serial_write(Serial *serial, const char *text)
 static void
 serial_wait_for_shell(Serial *serial)
 {
-    gint64 deadline = g_get_monotonic_time() + BOOT_SECONDS * G_USEC_PER_SEC;
+    gint64 deadline = g_get_monotonic_time() + LT_BOOT_SECONDS * G_USEC_PER_SEC;
 
     while (g_get_monotonic_time() < deadline) {
         serial_write(serial, "echo VIREO-SERIAL-$((6*7))\n");
@@ -423,9 +388,9 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 {
     const char *uri_var = data;
 
-    if (!have_harness())
+    if (!lt_have_harness())
         return;
-    fixture->connection = vt_connect(env(uri_var));
+    fixture->connection = vt_connect(lt_env(uri_var));
     g_autofree char *name = domain_name("guest");
     fixture->guest = define_and_start(fixture->connection, name, TRUE,
                                       "<graphics type='vnc' listen='127.0.0.1' autoport='yes'/>");
@@ -442,19 +407,6 @@ fixture_teardown(Fixture *fixture, gconstpointer data)
         vireo_connection_close(fixture->connection);
         g_clear_object(&fixture->connection);
     }
-}
-
-static guint
-ssh_logins(void)
-{
-    g_autofree char *log = NULL;
-    guint n = 0;
-
-    if (!g_file_get_contents(env("VIREO_TEST_SSH_LOG"), &log, NULL, NULL))
-        return 0;
-    for (const char *p = log; (p = strstr(p, "Accepted publickey")); p++)
-        n++;
-    return n;
 }
 
 /* ---- tests ---- */
@@ -477,14 +429,14 @@ test_screen_and_serial(Fixture *fixture, gconstpointer data)
     g_assert_no_error(error);
     g_assert_cmpint(fd, >=, 0);
     Vnc *vnc = vnc_open(fd, NULL);
-    g_assert_true(vt_wait_until(vnc_shows_text, vnc, IO_SECONDS));
+    g_assert_true(vt_wait_until(vnc_shows_text, vnc, LT_IO_SECONDS));
     g_assert_false(vnc->failed);
     g_test_message("VNC %dx%d, %u updates, %u colours", vnc->width, vnc->height, vnc->updates,
                    vnc_colours(vnc));
     g_assert_cmpint(vnc->width, >=, 320);
 
     /* tty1's shell prints what we type over VNC to the serial port. */
-    gint64 deadline = g_get_monotonic_time() + BOOT_SECONDS * G_USEC_PER_SEC;
+    gint64 deadline = g_get_monotonic_time() + LT_BOOT_SECONDS * G_USEC_PER_SEC;
     gboolean arrived = FALSE;
     while (!arrived && g_get_monotonic_time() < deadline) {
         vnc_type(vnc, "echo VIREO-VNC-$((6*7)) >/dev/ttyS0\n");
@@ -509,14 +461,14 @@ test_console_disappears(Fixture *fixture, gconstpointer data)
     int fd = open_console(fixture->guest, TRUE, &error);
     g_assert_no_error(error);
     Vnc *vnc = vnc_open(fd, NULL);
-    g_assert_true(vt_wait_until(vnc_shows_text, vnc, IO_SECONDS));
+    g_assert_true(vt_wait_until(vnc_shows_text, vnc, LT_IO_SECONDS));
 
     g_assert_true(vt_action(fixture->guest, VIREO_DOMAIN_ACTION_FORCE_OFF, &error));
     g_assert_no_error(error);
     /* The serial stream ends (nothing will ever print this). */
-    serial_wait(&serial, "\x01", IO_SECONDS);
+    serial_wait(&serial, "\x01", LT_IO_SECONDS);
     g_assert_true(serial.closed);
-    g_assert_true(vt_wait_until(vnc_failed, vnc, IO_SECONDS));
+    g_assert_true(vt_wait_until(vnc_failed, vnc, LT_IO_SECONDS));
     vt_wait_state(fixture->guest, VIREO_DOMAIN_STATE_SHUTOFF);
 
     /* And a new open says why not. */
@@ -535,9 +487,9 @@ test_ssh_one_login(Fixture *fixture, gconstpointer data)
 
     if (!fixture->guest)
         return;
-    g_assert_nonnull(env("VIREO_TEST_SSH_LOG"));
-    guint before = ssh_logins();
-    g_autoptr(VireoConnection) ssh = vt_connect(env("VIREO_TEST_SSH_URI"));
+    g_assert_nonnull(lt_env("VIREO_TEST_SSH_LOG"));
+    guint before = lt_ssh_logins();
+    g_autoptr(VireoConnection) ssh = vt_connect(lt_env("VIREO_TEST_SSH_URI"));
     VireoDomain *guest = vireo_connection_lookup_domain_by_name(
         ssh, vireo_domain_get_name(fixture->guest));
     g_assert_nonnull(guest);
@@ -553,11 +505,11 @@ test_ssh_one_login(Fixture *fixture, gconstpointer data)
         vncs[i] = vnc_open(fd, NULL);
     }
     for (guint i = 0; i < G_N_ELEMENTS(vncs); i++)
-        g_assert_true(vt_wait_until(vnc_shows_text, vncs[i], IO_SECONDS) && !vncs[i]->failed);
+        g_assert_true(vt_wait_until(vnc_shows_text, vncs[i], LT_IO_SECONDS) && !vncs[i]->failed);
     vnc_type(vncs[1], "echo VIREO-SSH-$((6*7)) >/dev/ttyS0\n");
-    g_assert_true(serial_wait(&serial, "VIREO-SSH-42", IO_SECONDS));
+    g_assert_true(serial_wait(&serial, "VIREO-SSH-42", LT_IO_SECONDS));
 
-    guint after = ssh_logins();
+    guint after = lt_ssh_logins();
     g_test_message("ssh logins: %u before, %u after the connection, a serial and 3 VNC consoles",
                    before, after);
     g_assert_cmpuint(after, ==, before + 1);
@@ -574,9 +526,9 @@ test_no_graphics(gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!have_harness())
+    if (!lt_have_harness())
         return;
-    g_autoptr(VireoConnection) connection = vt_connect(env(data));
+    g_autoptr(VireoConnection) connection = vt_connect(lt_env(data));
     g_autofree char *name = domain_name("nographics");
     g_autoptr(VireoDomain) domain = define_and_start(connection, name, FALSE, NULL);
 
@@ -594,9 +546,9 @@ test_vnc_unix_socket(gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!have_harness())
+    if (!lt_have_harness())
         return;
-    g_autoptr(VireoConnection) connection = vt_connect(env(data));
+    g_autoptr(VireoConnection) connection = vt_connect(lt_env(data));
     g_autofree char *name = domain_name("unixvnc");
     g_autoptr(VireoDomain) domain =
         define_and_start(connection, name, FALSE, "<graphics type='vnc'><listen type='socket'/>"
@@ -605,7 +557,7 @@ test_vnc_unix_socket(gconstpointer data)
     int fd = open_console(domain, TRUE, &error);
     g_assert_no_error(error);
     Vnc *vnc = vnc_open(fd, NULL);
-    g_assert_true(vt_wait_until(vnc_shows_text, vnc, IO_SECONDS));
+    g_assert_true(vt_wait_until(vnc_shows_text, vnc, LT_IO_SECONDS));
     g_assert_false(vnc->failed);
     g_test_message("VNC on a Unix socket: %dx%d", vnc->width, vnc->height);
     vnc_free(vnc);
@@ -621,9 +573,9 @@ test_vnc_password(gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!have_harness())
+    if (!lt_have_harness())
         return;
-    g_autoptr(VireoConnection) connection = vt_connect(env(data));
+    g_autoptr(VireoConnection) connection = vt_connect(lt_env(data));
     g_autofree char *name = domain_name("password");
     g_autoptr(VireoDomain) domain = define_and_start(
         connection, name, FALSE,
@@ -632,14 +584,14 @@ test_vnc_password(gconstpointer data)
     int fd = open_console(domain, TRUE, &error);
     g_assert_no_error(error);
     Vnc *wrong = vnc_open(fd, "not-it");
-    g_assert_true(vt_wait_until(vnc_shows_text, wrong, IO_SECONDS));
+    g_assert_true(vt_wait_until(vnc_shows_text, wrong, LT_IO_SECONDS));
     g_assert_true(wrong->auth_failed);
     vnc_free(wrong);
 
     fd = open_console(domain, TRUE, &error);
     g_assert_no_error(error);
     Vnc *right = vnc_open(fd, "vireo-pw");
-    g_assert_true(vt_wait_until(vnc_shows_text, right, IO_SECONDS));
+    g_assert_true(vt_wait_until(vnc_shows_text, right, LT_IO_SECONDS));
     g_assert_false(right->auth_failed);
     g_assert_false(right->failed);
     vnc_free(right);
@@ -656,13 +608,13 @@ test_ssh_tunnel_failures(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(GAsyncResult) result = NULL;
 
-    if (!have_harness())
+    if (!lt_have_harness())
         return;
 
-    g_autoptr(VireoSshMux) mux = vireo_ssh_mux_get_for_uri(env("VIREO_TEST_SSH_URI"), &error);
+    g_autoptr(VireoSshMux) mux = vireo_ssh_mux_get_for_uri(lt_env("VIREO_TEST_SSH_URI"), &error);
     g_assert_no_error(error);
     vireo_ssh_mux_open_async(mux, "127.0.0.1:1", NULL, vt_store_result, &result);
-    vt_await_result(&result, IO_SECONDS);
+    vt_await_result(&result, LT_IO_SECONDS);
     int fd = vireo_ssh_mux_open_finish(mux, result, &error);
     g_assert_no_error(error);
     char byte;
@@ -675,35 +627,28 @@ test_ssh_tunnel_failures(void)
 
     /* A key the host refuses. */
     g_autofree char *wrong_uri = g_strdup_printf(
-        "qemu+ssh://root@127.0.0.1:%s/system?keyfile=%s&command=%s", env("VIREO_TEST_SSH_PORT"),
-        env("VIREO_TEST_SSH_WRONG_KEY"), env("VIREO_TEST_SSH_COMMAND"));
+        "qemu+ssh://root@127.0.0.1:%s/system?keyfile=%s&command=%s", lt_env("VIREO_TEST_SSH_PORT"),
+        lt_env("VIREO_TEST_SSH_WRONG_KEY"), lt_env("VIREO_TEST_SSH_COMMAND"));
     g_autoptr(VireoSshMux) refused = vireo_ssh_mux_get_for_uri(wrong_uri, &error);
     g_assert_no_error(error);
     g_clear_object(&result);
     vireo_ssh_mux_start_async(refused, NULL, vt_store_result, &result);
-    vt_await_result(&result, IO_SECONDS);
+    vt_await_result(&result, LT_IO_SECONDS);
     g_assert_false(vireo_ssh_mux_start_finish(refused, result, &error));
     g_assert_error(error, VIREO_ERROR, VIREO_ERROR_AUTH_FAILED);
     g_assert_nonnull(strstr(error->message, "Permission denied"));
     g_clear_error(&error);
 
     /* No sshd at all. */
-    g_autoptr(GSocket) probe =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-    g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
-    g_assert_true(g_socket_bind(probe, any, TRUE, NULL));
-    g_autoptr(GSocketAddress) bound = g_socket_get_local_address(probe, NULL);
-    guint16 free_port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-    g_socket_close(probe, NULL);
+    guint16 free_port = lt_free_port();
     g_autofree char *closed_uri =
         g_strdup_printf("qemu+ssh://root@127.0.0.1:%u/system?keyfile=%s&command=%s", free_port,
-                        env("VIREO_TEST_SSH_KEY"), env("VIREO_TEST_SSH_COMMAND"));
+                        lt_env("VIREO_TEST_SSH_KEY"), lt_env("VIREO_TEST_SSH_COMMAND"));
     g_autoptr(VireoSshMux) nobody = vireo_ssh_mux_get_for_uri(closed_uri, &error);
     g_assert_no_error(error);
     g_clear_object(&result);
     vireo_ssh_mux_start_async(nobody, NULL, vt_store_result, &result);
-    vt_await_result(&result, IO_SECONDS);
+    vt_await_result(&result, LT_IO_SECONDS);
     g_assert_false(vireo_ssh_mux_start_finish(nobody, result, &error));
     g_assert_error(error, VIREO_ERROR, VIREO_ERROR_UNREACHABLE);
     g_assert_nonnull(strstr(error->message, "Connection refused"));

@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vireoui  # noqa: E402
-from vireoui import find, row_of, select_row, wait_for  # noqa: E402
+from vireoui import find, press, row_of, select_row, wait_for  # noqa: E402
 
 
 def state_of(table, name):
@@ -60,15 +60,15 @@ def main(t):
     run = find(app, 'Run', 'push button')
     t.ok(run.sensitive, 'Run is enabled for a shut-off VM')
     t.ok(not find(app, 'Pause', 'push button').sensitive, 'Pause is disabled for a shut-off VM')
-    run.click()
+    press(run)
     wait_state(t, table, 'charlie-off', 'Running', 'Run starts charlie-off')
 
     # Shut down asks first (default setting), then the VM stops.
-    find(app, 'Shut Down', 'push button').click()
+    press(find(app, 'Shut Down', 'push button'))
     alert = find(app, None, 'alert')
     t.ok(alert is not None and find(alert, 'Shut down “charlie-off”?', 'label') is not None,
          'Shut Down asks for confirmation, naming the VM')
-    find(alert, 'Shut Down', 'push button').click()
+    press(find(alert, 'Shut Down', 'push button'))
     wait_state(t, table, 'charlie-off', 'Shut off', 'after confirming, charlie-off shuts down')
 
     # Keyboard: Ctrl+R runs, Ctrl+P pauses (no confirmation by default),
@@ -92,24 +92,24 @@ def main(t):
     alert = find(app, None, 'alert')
     t.ok(alert is not None and find(alert, 'Force “alpha-running” off?', 'label') is not None,
          'Force Off asks for confirmation, naming the VM')
-    find(alert, 'Force Off', 'push button').click()
+    press(find(alert, 'Force Off', 'push button'))
     wait_state(t, table, 'alpha-running', 'Shut off', 'after confirming, alpha-running is off')
 
     # Preferences: no more confirmation for Force Off.
     find(app, 'Main Menu', 'toggle button').click()
-    find(app, 'Preferences', 'push button').click()
+    press(find(app, 'Preferences', 'push button'))
     prefs = find(app, 'Preferences', 'dialog')
     t.require(prefs is not None, 'the main menu opens Preferences')
     check = find(prefs, 'Forcing a virtual machine off', 'check box')
     t.ok(check is not None and check.checked, 'Force Off is confirmed by default')
     check.click()
     t.ok(wait_for(lambda: not check.checked), 'the confirmation can be turned off')
-    find(prefs, 'Close', 'push button').click()
+    press(find(prefs, 'Close', 'push button'))
     t.ok(wait_for(lambda: find(app, 'Preferences', 'dialog', timeout=0.5) is None),
          'its Close button closes Preferences')
 
     select_row(table, 'charlie-off')
-    find(app, 'Force Off', 'push button').click()
+    press(find(app, 'Force Off', 'push button'))
     wait_state(t, table, 'charlie-off', 'Shut off',
                'with the confirmation off, Force Off stops charlie-off at once')
     t.ok(find(app, None, 'alert', timeout=1) is None, 'and no question was asked')
@@ -118,7 +118,7 @@ def main(t):
     select_row(table, 'bravo-paused')
     t.ok(wait_for(lambda: find(app, 'Resume', 'push button').sensitive),
          'Resume is enabled for a paused VM')
-    find(app, 'Resume', 'push button').click()
+    press(find(app, 'Resume', 'push button'))
     wait_state(t, table, 'bravo-paused', 'Running', 'Resume resumes bravo-paused')
     t.screenshot('after-actions')
 

@@ -1034,7 +1034,7 @@ vireo_embedded_domain_action_async(VireoDomain *domain, VireoDomainAction action
         method = "PowerButton";
         break;
     case VIREO_DOMAIN_ACTION_REBOOT:
-        method = "Reset";
+        method = "Reboot";
         break;
     case VIREO_DOMAIN_ACTION_FORCE_OFF:
         method = "Quit";
@@ -1396,6 +1396,14 @@ vireo_embedded_domain_poll_stats(VireoEmbeddedDomain *self)
 
 /* Construction ----------------------------------------------------------------- */
 
+/* vireo-vmm cannot save a VM's state yet: Save stays off rather than
+ * offering what it must refuse. */
+static gboolean
+vireo_embedded_domain_supports_action(VireoDomain *domain, VireoDomainAction action)
+{
+    return action != VIREO_DOMAIN_ACTION_SAVE;
+}
+
 static void
 vireo_embedded_domain_class_init(VireoEmbeddedDomainClass *klass)
 {
@@ -1406,6 +1414,7 @@ vireo_embedded_domain_class_init(VireoEmbeddedDomainClass *klass)
     object_class->finalize = vireo_embedded_domain_finalize;
     domain_class->action_async = vireo_embedded_domain_action_async;
     domain_class->action_finish = vireo_embedded_domain_action_finish;
+    domain_class->supports_action = vireo_embedded_domain_supports_action;
     domain_class->delete_async = vireo_embedded_domain_delete_async;
     domain_class->delete_finish = vireo_embedded_domain_delete_finish;
     domain_class->get_xml_async = vireo_embedded_domain_get_xml_async;

@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <string.h>
 
 #include "vireo-connection.h"
 #include "vireo-libvirt-console.h"
@@ -83,11 +84,28 @@ flags_unsupported(void)
     return error && (error->code == VIR_ERR_INVALID_ARG || error->code == VIR_ERR_NO_SUPPORT);
 }
 
-/* A sentence for the user from the calling thread's last libvirt error. */
+/* A sentence for the user from the calling thread's last libvirt error.
+ * A VM that does not start usually lacks a file (a disk, a kernel, an
+ * installer image) or has a setting the host cannot give it: say which
+ * kind, and what to do. */
 static char *
 action_error_message(VireoDomainAction action, const char *name)
 {
-    return vireo_domain_action_error_message(action, name, vireo_libvirt_last_error_message());
+    const char *detail = vireo_libvirt_last_error_message();
+
+    if (action != VIREO_DOMAIN_ACTION_START)
+        return vireo_domain_action_error_message(action, name, detail);
+    if (strstr(detail, "No such file or directory") ||
+        strstr(detail, "Cannot access storage file") ||
+        virGetLastErrorCode() == VIR_ERR_NO_STORAGE_VOL)
+        return g_strdup_printf(_("Could not start “%s”: %s. A file it needs is missing: put "
+                                 "it back, or choose another one in the VM's settings, then "
+                                 "start it again."),
+                               name, detail);
+    return g_strdup_printf(_("Could not start “%s”: %s. Change what the message names in the "
+                             "VM's settings (or free what the host lacks), then start it "
+                             "again."),
+                           name, detail);
 }
 
 static void

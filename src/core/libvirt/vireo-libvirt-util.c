@@ -75,13 +75,18 @@ vireo_libvirt_classify_open_error(const virError *error)
         message_has(error, "Host key verification failed") ||
         message_has(error, "Too many authentication failures"))
         return VIREO_ERROR_AUTH_FAILED;
+    /* A driver that knows the scheme but not the path ("unexpected qemu
+     * URI path '/x', try qemu:///system"), locally or on the remote host. */
     if (error->code == VIR_ERR_NO_CONNECT || message_has(error, "Unable to parse URI") ||
-        message_has(error, "no connection driver available"))
+        message_has(error, "no connection driver available") || message_has(error, "URI path"))
         return VIREO_ERROR_INVALID_URI;
     if (message_has(error, "Connection refused") || message_has(error, "Could not resolve") ||
         message_has(error, "No route to host") || message_has(error, "Network is unreachable") ||
         message_has(error, "Failed to connect socket") || message_has(error, "Name or service") ||
         message_has(error, "Connection timed out") || message_has(error, "unable to connect"))
+        return VIREO_ERROR_UNREACHABLE;
+    /* Closed while opening: the daemon went away (or is going). */
+    if (is_closed_connection(error))
         return VIREO_ERROR_UNREACHABLE;
     return vireo_libvirt_classify_error(error, VIREO_ERROR_FAILED);
 }

@@ -107,6 +107,22 @@ static gboolean on_power_button(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
     return TRUE;
 }
 
+static gboolean on_reboot(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
+                          VmmControl *self)
+{
+    if (fail_unless_running(inv, self->inst, "reboot"))
+        return TRUE;
+    if (!vmm_instance_reboot(self->inst)) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "This machine has no ACPI power button to ask its guest to "
+            "reboot; use Reset instead.");
+        return TRUE;
+    }
+    vmm_dbus_vmm1_complete_reboot(obj, inv);
+    return TRUE;
+}
+
 static gboolean on_reset(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                          VmmControl *self)
 {
@@ -358,6 +374,8 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
                      self);
     g_signal_connect(self->skeleton, "handle-power-button",
                      G_CALLBACK(on_power_button), self);
+    g_signal_connect(self->skeleton, "handle-reboot", G_CALLBACK(on_reboot),
+                     self);
     g_signal_connect(self->skeleton, "handle-reset", G_CALLBACK(on_reset),
                      self);
     g_signal_connect(self->skeleton, "handle-quit", G_CALLBACK(on_quit), self);
