@@ -207,13 +207,14 @@ VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
     live->err_path = g_build_filename(live->dir, "stderr.log", NULL);
     g_ptr_array_add(argv, vmm_test_binary());
     g_ptr_array_add(argv, g_strdup("--name"));
-    g_ptr_array_add(argv, g_strdup(guest));
+    g_ptr_array_add(argv, g_path_get_basename(guest));
     g_ptr_array_add(argv, g_strdup("--memory"));
     g_ptr_array_add(argv, g_strdup("32M"));
     g_ptr_array_add(argv, g_strdup("--cpus"));
     g_ptr_array_add(argv, g_strdup_printf("%u", cpus));
     g_ptr_array_add(argv, g_strdup("--kernel"));
-    g_ptr_array_add(argv, vmm_test_guest(guest));
+    g_ptr_array_add(argv, strchr(guest, '/') ? g_strdup(guest)
+                                             : vmm_test_guest(guest));
     g_ptr_array_add(argv, g_strdup("--serial"));
     g_ptr_array_add(argv, g_strconcat("file:", live->serial_path, NULL));
     g_ptr_array_add(argv, g_strdup("--control"));

@@ -45,9 +45,10 @@ typedef struct {
     GDBusConnection *conn;
 } VmmLive;
 
-/* Starts @guest with --memory 32M, @cpus vCPUs and @cmdline, the serial
- * port in a file and a control socket, plus @extra_args (NULL or
- * NULL-terminated); returns once the control connection is up. */
+/* Starts @guest (a test guest's name, or a kernel's path) with --memory
+ * 32M, @cpus vCPUs and @cmdline, the serial port in a file and a control
+ * socket, plus @extra_args (NULL or NULL-terminated; a later --memory
+ * wins); returns once the control connection is up. */
 VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
                         const char *const *extra_args, GError **error);
 /* serial output so far (the file back-end) */
