@@ -11,6 +11,9 @@ void guest_main(void)
     }
     /* wait=1: stay alive (for benchmarks and control tests) */
     if (cmdline_uint("wait", 0)) {
+        /* no stray interrupt wakes it: firmware (QEMU -M pc) leaves the
+         * PIT ticking on IRQ 0, which the PICs would deliver at vector 8 */
+        pic_init();
         puts_serial("waiting\n");
         for (;;)
             __asm__ volatile("sti; hlt");
