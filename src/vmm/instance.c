@@ -103,17 +103,24 @@ static gboolean on_stop_main(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* vCPU thread (or main loop): hand the report to the main loop */
+/* vCPU thread (or main loop): hand the report to the main loop.  Always
+ * through a source: g_main_context_invoke() would run on_stop_main right
+ * here, on the vCPU thread, whenever the main loop does not hold its
+ * context (before g_main_loop_run, e.g. when the guest stops at once). */
 static void on_stop(struct vmm_vm *vm, enum vmm_stop_reason reason, int status,
                     void *opaque)
 {
     StopReport *r = g_new0(StopReport, 1);
+    GSource *source = g_idle_source_new();
 
     r->inst = opaque;
     r->generation = vm->tag;
     r->reason = reason;
     r->status = status;
-    g_main_context_invoke_full(NULL, G_PRIORITY_HIGH, on_stop_main, r, g_free);
+    g_source_set_priority(source, G_PRIORITY_HIGH);
+    g_source_set_callback(source, on_stop_main, r, g_free);
+    g_source_attach(source, NULL);
+    g_source_unref(source);
 }
 
 void vmm_instance_free_vm(VmmInstance *inst)
