@@ -230,16 +230,38 @@ on_pointer_ungrab(VncDisplay *display, VireoVncConsole *self)
 
 /* ---- clipboard ---- */
 
+/* RFB cut text is Latin-1 (RFC 6143, 7.5.6 and 7.6.4) and gtk-vnc passes
+ * bytes through as they are.  What the guest cuts is read as Latin-1,
+ * unless it is valid UTF-8 with letters beyond ASCII: some servers send
+ * that, and Latin-1 text almost never reads as UTF-8 by chance.  What the
+ * host copies is sent as Latin-1, a character it lacks as "?". */
+static char *
+text_from_guest(const char *text)
+{
+    if (g_utf8_validate(text, -1, NULL))
+        return g_strdup(text);
+    return g_convert(text, -1, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
+}
+
+static char *
+text_to_guest(const char *text)
+{
+    if (!g_utf8_validate(text, -1, NULL))
+        return NULL;
+    return g_convert_with_fallback(text, -1, "ISO-8859-1", "UTF-8", "?", NULL, NULL, NULL);
+}
+
 static void
 on_server_cut_text(VncDisplay *display, const char *text, VireoVncConsole *self)
 {
     GtkClipboard *clipboard = gtk_widget_get_clipboard(GTK_WIDGET(self), GDK_SELECTION_CLIPBOARD);
+    g_autofree char *utf8 = text ? text_from_guest(text) : NULL;
 
-    if (!text || !g_utf8_validate(text, -1, NULL))
+    if (!utf8)
         return;
     g_free(self->guest_text);
-    self->guest_text = g_strdup(text);
-    gtk_clipboard_set_text(clipboard, text, -1);
+    self->guest_text = g_strdup(utf8);
+    gtk_clipboard_set_text(clipboard, utf8, -1);
 }
 
 static void
@@ -251,7 +273,12 @@ clipboard_text_received(GtkClipboard *clipboard, const char *text, gpointer user
         return;
     if (g_strcmp0(text, self->guest_text) == 0)
         return; /* the guest's own text coming back */
-    vnc_display_client_cut_text(self->display, text);
+    /* The guest holds other text from now on: its earlier text, copied on
+     * the host again, is news to it. */
+    g_clear_pointer(&self->guest_text, g_free);
+    g_autofree char *latin1 = text_to_guest(text);
+    if (latin1)
+        vnc_display_client_cut_text(self->display, latin1);
 }
 
 static void
