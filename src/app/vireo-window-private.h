@@ -35,6 +35,13 @@ struct _VireoWindow {
     GtkInfoBar *error_bar;
     GtkLabel *error_title;
     GtkLabel *error_detail;
+    GtkWidget *error_connect_button;
+    /* The connection the error bar is about (its Connect Again button), or
+     * NULL when it is about something else. */
+    VireoConnection *error_connection;
+    /* Per connection: its last state plus one, to tell a failed open from
+     * a connection lost. */
+    GHashTable *connection_states;
     GtkInfoBar *notice_bar;
     GtkLabel *notice_title;
     GtkLabel *notice_detail;

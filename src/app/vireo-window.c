@@ -244,10 +244,54 @@ show_connection_warning(VireoWindow *self, VireoConnection *connection)
     vireo_window_show_notice(self, title, warning);
 }
 
+static void show_error_about(VireoWindow *self, const char *title, const char *detail,
+                             VireoConnection *connection);
+
+static void
+hide_connection_error(VireoWindow *self, VireoConnection *connection)
+{
+    if (connection == NULL || self->error_connection != connection)
+        return;
+    g_clear_object(&self->error_connection);
+    gtk_widget_set_visible(self->error_connect_button, FALSE);
+    gtk_info_bar_set_revealed(self->error_bar, FALSE);
+}
+
+/* A connection that could not open, or that was lost, says so in the error
+ * bar too: the row's reason is cut to the column's width, the bar shows it
+ * whole, with a button to connect again. */
+static void
+on_connection_state(VireoWindow *self, VireoConnection *connection)
+{
+    VireoConnectionState state = vireo_connection_get_state(connection);
+    gpointer last = g_hash_table_lookup(self->connection_states, connection);
+    const char *reason = vireo_connection_get_error_message(connection);
+
+    g_hash_table_insert(self->connection_states, connection, GINT_TO_POINTER(state + 1));
+    if (last == NULL || GPOINTER_TO_INT(last) - 1 == (int)state)
+        return;
+    if (state == VIREO_CONNECTION_STATE_CONNECTED) {
+        hide_connection_error(self, connection);
+        return;
+    }
+    if (state != VIREO_CONNECTION_STATE_DISCONNECTED || reason == NULL)
+        return;
+
+    g_autofree char *name = vireo_connection_dup_display_name(connection);
+    g_autofree char *title = NULL;
+    if (GPOINTER_TO_INT(last) - 1 == VIREO_CONNECTION_STATE_CONNECTED)
+        title = g_strdup_printf(_("The connection to %s was lost."), name);
+    else
+        title = g_strdup_printf(_("Could not connect to %s."), name);
+    show_error_about(self, title, reason, connection);
+}
+
 static void
 on_connection_notify(VireoWindow *self, GParamSpec *pspec, VireoConnection *connection)
 {
     row_changed(self, connection);
+    if (g_str_equal(pspec->name, "state"))
+        on_connection_state(self, connection);
     show_connection_warning(self, connection);
 }
 
@@ -261,6 +305,8 @@ add_connection_row(VireoWindow *self, int position, VireoConnection *connection)
     gtk_tree_store_insert_with_values(self->model, &iter, NULL, position, 0, connection, -1);
     g_hash_table_insert(self->rows, connection, g_memdup2(&iter, sizeof iter));
     g_signal_connect_swapped(connection, "notify", G_CALLBACK(on_connection_notify), self);
+    g_hash_table_insert(self->connection_states, connection,
+                        GINT_TO_POINTER(vireo_connection_get_state(connection) + 1));
 
     g_object_set_data(G_OBJECT(domains), DOMAINS_OWNER_KEY, connection);
     g_signal_connect(domains, "items-changed", G_CALLBACK(on_domains_changed), self);
@@ -286,7 +332,9 @@ remove_connection_row(VireoWindow *self, GtkTreeIter *iter)
     g_signal_handlers_disconnect_by_data(connection, self);
     if (self->selected_connection == connection)
         set_selection(self, NULL, NULL);
+    hide_connection_error(self, connection);
     g_hash_table_remove(self->warned, connection);
+    g_hash_table_remove(self->connection_states, connection);
     g_hash_table_remove(self->rows, connection);
     gtk_tree_store_remove(self->model, iter);
 }
@@ -541,11 +589,35 @@ on_tree_popup_menu(GtkWidget *widget, VireoWindow *self)
 
 /* ---- error bar ---- */
 
+enum { RESPONSE_CONNECT_AGAIN = 1 };
+
 static void
 on_error_bar_response(GtkInfoBar *bar, int response, VireoWindow *self)
 {
-    if (response == GTK_RESPONSE_CLOSE)
-        gtk_info_bar_set_revealed(bar, FALSE);
+    g_autoptr(VireoConnection) connection =
+        self->error_connection ? g_object_ref(self->error_connection) : NULL;
+
+    if (response != GTK_RESPONSE_CLOSE && response != RESPONSE_CONNECT_AGAIN)
+        return;
+    g_clear_object(&self->error_connection);
+    gtk_widget_set_visible(self->error_connect_button, FALSE);
+    gtk_info_bar_set_revealed(bar, FALSE);
+    if (response == RESPONSE_CONNECT_AGAIN && connection != NULL)
+        vireo_connection_store_open(self->store, connection);
+}
+
+/* Shows @title and @detail in the error bar; about @connection (offering to
+ * connect again) or, when it is NULL, about something else. */
+static void
+show_error_about(VireoWindow *self, const char *title, const char *detail,
+                 VireoConnection *connection)
+{
+    gtk_label_set_text(self->error_title, title);
+    gtk_label_set_text(self->error_detail, detail != NULL ? detail : "");
+    gtk_widget_set_visible(GTK_WIDGET(self->error_detail), detail != NULL && *detail != '\0');
+    g_set_object(&self->error_connection, connection);
+    gtk_widget_set_visible(self->error_connect_button, connection != NULL);
+    gtk_info_bar_set_revealed(self->error_bar, TRUE);
 }
 
 void
@@ -554,10 +626,7 @@ vireo_window_show_error(VireoWindow *self, const char *title, const char *detail
     g_return_if_fail(VIREO_IS_WINDOW(self));
     g_return_if_fail(title != NULL);
 
-    gtk_label_set_text(self->error_title, title);
-    gtk_label_set_text(self->error_detail, detail != NULL ? detail : "");
-    gtk_widget_set_visible(GTK_WIDGET(self->error_detail), detail != NULL && *detail != '\0');
-    gtk_info_bar_set_revealed(self->error_bar, TRUE);
+    show_error_about(self, title, detail, NULL);
 }
 
 static void
@@ -775,7 +844,9 @@ vireo_window_dispose(GObject *object)
     }
     set_selection(self, NULL, NULL);
     clear_shutdown_offer(self);
+    g_clear_object(&self->error_connection);
     g_clear_pointer(&self->warned, g_hash_table_unref);
+    g_clear_pointer(&self->connection_states, g_hash_table_unref);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->store);
     g_clear_object(&self->settings);
@@ -823,6 +894,7 @@ vireo_window_class_init(VireoWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_bar);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_title);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_detail);
+    gtk_widget_class_bind_template_child(widget_class, VireoWindow, error_connect_button);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, notice_bar);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, notice_title);
     gtk_widget_class_bind_template_child(widget_class, VireoWindow, notice_detail);
@@ -859,6 +931,7 @@ vireo_window_init(VireoWindow *self)
     self->cancellable = g_cancellable_new();
     self->rows = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     self->warned = g_hash_table_new(NULL, NULL);
+    self->connection_states = g_hash_table_new(NULL, NULL);
     self->model = gtk_tree_store_new(1, G_TYPE_OBJECT);
 
     gtk_tree_view_column_set_cell_data_func(self->name_column, self->icon_renderer,
