@@ -13,6 +13,7 @@
 #include "control/control.h"
 #include "instance.h"
 #include "kvm/probe.h"
+#include "sandbox.h"
 
 static char *opt_name;
 static char *opt_uuid;
@@ -27,6 +28,7 @@ static char *opt_display;
 static char *opt_on_reboot;
 static gboolean opt_version;
 static gboolean opt_check_kvm;
+static gboolean opt_no_seccomp;
 
 static const GOptionEntry entries[] = {
     {"name", 'n', 0, G_OPTION_ARG_STRING, &opt_name,
@@ -60,6 +62,10 @@ static const GOptionEntry entries[] = {
      "What a guest reset (i8042 or ACPI reset, or a triple fault) does: "
      "restart the VM, or exit (default: restart)",
      "restart|exit"},
+    {"no-seccomp", 0, 0, G_OPTION_ARG_NONE, &opt_no_seccomp,
+     "Run without the seccomp sandbox, to debug a system call it refuses "
+     "(by default each thread may make only the calls its work needs; "
+     "another one ends the VM with SIGSYS and names the call)", NULL},
     {"check-kvm", 0, 0, G_OPTION_ARG_NONE, &opt_check_kvm,
      "Report whether this host's KVM can run VMs and how fast, then exit "
      "(0: usable, 3: not)", NULL},
@@ -206,7 +212,7 @@ int main(int argc, char **argv)
     g_autoptr(VmmDisplay) display = NULL;
     VmmInstance inst = {0};
     sigset_t set;
-    int kvm;
+    int kvm, err;
 
     ctx = g_option_context_new("- run one virtual machine on KVM");
     g_option_context_set_summary(
@@ -244,6 +250,13 @@ int main(int argc, char **argv)
     if (kvm < 0)
         return VMM_STATUS_ERROR;
     close(kvm);
+    /* before any thread starts: they all enter a filter */
+    if ((err = vmm_sandbox_init(!opt_no_seccomp)) < 0) {
+        g_printerr("vireo-vmm: cannot set up the seccomp sandbox: %s\n"
+                   "Run with --no-seccomp to go without it.\n",
+                   g_strerror(-err));
+        return VMM_STATUS_ERROR;
+    }
 
     /* vCPU threads inherit this mask and unblock the kick signal */
     sigemptyset(&set);
@@ -265,6 +278,11 @@ int main(int argc, char **argv)
         }
         inst.display = display;
     }
+    /* The consoles and the display are set up (the display's threads
+     * are under their own filter); from here on the main thread runs
+     * under its filter, and so do the threads it starts: GLib's workers
+     * (the control server starts them), the vCPUs of every boot. */
+    vmm_sandbox_enter(VMM_SANDBOX_MAIN);
     if (opt_control) {
         control = vmm_control_new(&inst, opt_control + 5, &error);
         if (!control) {

@@ -308,7 +308,8 @@ static void test_help(void)
         "--name=NAME", "--uuid=UUID", "--memory=SIZE", "--cpus=N",
         "--kernel=FILE", "--initrd=FILE", "--cmdline=STRING",
         "--serial=BACKEND", "--display=", "--control=unix:PATH",
-        "--on-reboot=restart|exit", "--check-kvm", "--version",
+        "--on-reboot=restart|exit", "--no-seccomp", "--check-kvm",
+        "--version",
     };
     const char *args[] = {"--help", NULL};
     g_autoptr(VmmRun) run = vmm_run(args, TIMEOUT);

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 /* ---- --display ---- */
 
 void vmm_display_config_clear(struct vmm_display_config *cfg)
@@ -270,6 +272,7 @@ static void *refresh_main(void *opaque)
     struct timespec last;
 
     pthread_setname_np(pthread_self(), "vmm-display");
+    vmm_sandbox_enter(VMM_SANDBOX_DISPLAY);
     clock_gettime(CLOCK_MONOTONIC, &last);
     pthread_mutex_lock(&d->kick_lock);
     while (!d->stopping) {

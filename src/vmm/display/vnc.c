@@ -25,6 +25,7 @@
 
 #include "devices/i8042.h"
 #include "devices/scancode.h"
+#include "sandbox.h"
 
 typedef struct {
     VmmDisplay *d;
@@ -360,6 +361,8 @@ static void *accept_main(void *opaque)
     VmmDisplay *d = opaque;
 
     pthread_setname_np(pthread_self(), "vmm-vnc-accept");
+    /* before the first client; their threads inherit the filter */
+    vmm_sandbox_enter(VMM_SANDBOX_DISPLAY);
     for (;;) {
         struct pollfd p[2] = {
             {.fd = d->wake_pipe[0], .events = POLLIN},
@@ -653,6 +656,14 @@ gboolean vmm_vnc_init(VmmDisplay *d, GError **error)
         s->passwordCheck = rfbCheckPasswordByList;
     }
     rfbInitServer(s);
+    if (d->password) {
+        /* libgcrypt sets itself up (files, syslog) on its first use:
+         * here, not on a client's thread under its seccomp filter */
+        unsigned char challenge[CHALLENGESIZE];
+
+        rfbRandomBytes(challenge);
+        rfbEncryptBytes(challenge, d->password);
+    }
     /* libvncserver's threaded mode, without its own listener thread */
     s->backgroundLoop = TRUE;
     return TRUE;

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "kvm/vm.h"
+#include "sandbox.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_SYSENTER_CS 0x174
@@ -267,6 +268,7 @@ void *vmm_vcpu_thread(void *opaque)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    vmm_sandbox_enter(VMM_SANDBOX_VCPU); /* before any guest code */
 
     for (;;) {
         /* Order matters: clear immediate_exit before looking at the flags,
