@@ -10,18 +10,16 @@
 #define _GNU_SOURCE
 #include "console.h"
 
-#include <gio/gio.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "devices/uart.h"
+#include "unix-socket.h"
 
 enum console_kind { CON_NONE, CON_STDIO, CON_UNIX, CON_FILE };
 
@@ -206,40 +204,16 @@ static gboolean on_accept(int fd, GIOCondition cond, gpointer data)
 
 static int listen_unix(const char *path, GError **error)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    struct stat st;
-    int fd;
-    mode_t old;
+    int fd = vmm_unix_listen(path, 4);
 
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    /* a stale socket from an earlier run may go; anything else stays */
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                        "%s exists and is not a socket; choose another path.",
-                        path);
-            return -1;
-        }
-        unlink(path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        goto fail;
-    old = umask(0077); /* the socket is the user's alone */
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        umask(old);
-        goto fail;
-    }
-    umask(old);
-    if (listen(fd, 4) < 0)
-        goto fail;
+    if (fd == -EEXIST)
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                    "%s exists and is not a socket; choose another path.",
+                    path);
+    else if (fd < 0)
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(-fd),
+                    "Cannot listen on %s: %s.", path, g_strerror(-fd));
     return fd;
-fail:
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                "Cannot listen on %s: %s.", path, g_strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return -1;
 }
 
 VmmConsole *vmm_console_new(const char *spec, GError **error)
@@ -264,7 +238,7 @@ VmmConsole *vmm_console_new(const char *spec, GError **error)
         con->out_fd = open(con->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                            0600);
         if (con->out_fd < 0) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                         "Cannot open the serial log %s: %s.", con->path,
                         g_strerror(errno));
             g_free(con->path);

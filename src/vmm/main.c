@@ -295,6 +295,11 @@ int main(int argc, char **argv)
         vmm_mem_destroy(&inst.mem);
         return VMM_STATUS_ERROR;
     }
+    /* D-Bus comes up while the guest boots */
+    if (control && !vmm_control_start(control, &error)) {
+        g_printerr("vireo-vmm: --control: %s\n", error->message);
+        vmm_instance_quit(&inst, VMM_STATUS_ERROR);
+    }
     g_unix_signal_add(SIGTERM, on_signal, &inst);
     g_unix_signal_add(SIGINT, on_signal, &inst);
     g_unix_signal_add(SIGHUP, on_signal, &inst);

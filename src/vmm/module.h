@@ -1,8 +1,10 @@
 /* module.h: the optional parts of vireo-vmm, loaded only when asked for.
  *
  * The display (libvncserver, which pulls in gnutls, nettle, libjpeg…)
- * is a shared module, vireo-vmm-NAME.so, next to the executable; a VM
- * without --display maps none of its libraries.  A module exports one
+ * and the control server (GIO) are shared modules, vireo-vmm-NAME.so,
+ * next to the executable, which links GLib only: a VM without --display
+ * maps none of the display's libraries, and one with --control loads
+ * GIO while its guest already runs.  A module exports one
  * table of operations, vmm_NAME_module, whose first fields are a
  * struct vmm_module_header; it calls back into the executable, which
  * exports its symbols (-rdynamic), and keeps its own symbols hidden.

@@ -1,8 +1,12 @@
-/* control.c: the org.vireo.Vmm1 server.
+/* control.c: the org.vireo.Vmm1 server, the control module
+ * (vireo-vmm-control.so, see module.h).
  *
- * A GDBusServer listens on the --control socket (0600, and only peers
- * with our own uid are let in); the generated skeleton is exported on
- * every connection at /org/vireo/Vmm1.  Everything runs on the main loop.
+ * The executable listens on the --control socket (0600) before the VM
+ * boots and loads this module once the vCPUs run; a socket service
+ * takes the listening socket over and makes every peer a D-Bus
+ * connection, as GDBusServer would (only peers with our own uid are let
+ * in); the generated skeleton is exported on every connection at
+ * /org/vireo/Vmm1.  Everything runs on the main loop.
  *
  * The gdbus tool, given --address, takes its peer for a message bus and
  * greets it with org.freedesktop.DBus.Hello before anything else; each
@@ -10,11 +14,12 @@
  * hands out a unique name, so that `gdbus introspect` and `gdbus call`
  * work on a live VM (with --dest: any name, the VMM ignores it).
  */
-#include "control/control.h"
+#include "config.h"
+
+#include "control/control-module.h"
 
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "devices/i8042.h"
@@ -28,10 +33,11 @@ static const char bus_xml[] =
     "<method name='Hello'><arg name='name' type='s' direction='out'/>"
     "</method></interface></node>";
 
-struct VmmControl {
+struct VmmControlServer {
     VmmInstance *inst;
-    char *path;
-    GDBusServer *server;
+    char *guid;
+    GSocketService *service;
+    GCancellable *cancel; /* handshakes in progress, at stop */
     GDBusAuthObserver *observer;
     VmmDbusVmm1 *skeleton;
     GPtrArray *connections;
@@ -41,7 +47,7 @@ struct VmmControl {
 
 static void sync_state(VmmInstance *inst, gpointer data)
 {
-    VmmControl *self = data;
+    VmmControlServer *self = data;
     const char *state = vmm_state_to_string(inst->state);
 
     vmm_dbus_vmm1_set_state(self->skeleton, state);
@@ -68,7 +74,7 @@ static gboolean fail_unless_running(GDBusMethodInvocation *inv,
 }
 
 static gboolean on_pause(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                         VmmControl *self)
+                         VmmControlServer *self)
 {
     if (fail_unless_running(inv, self->inst, "pause"))
         return TRUE;
@@ -78,7 +84,7 @@ static gboolean on_pause(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_resume(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                          VmmControl *self)
+                          VmmControlServer *self)
 {
     if (self->inst->state != VMM_STATE_PAUSED) {
         g_dbus_method_invocation_return_error(
@@ -93,7 +99,7 @@ static gboolean on_resume(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_power_button(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                                VmmControl *self)
+                                VmmControlServer *self)
 {
     if (fail_unless_running(inv, self->inst, "press the power button"))
         return TRUE;
@@ -108,7 +114,7 @@ static gboolean on_power_button(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_reboot(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                          VmmControl *self)
+                          VmmControlServer *self)
 {
     if (fail_unless_running(inv, self->inst, "reboot"))
         return TRUE;
@@ -124,7 +130,7 @@ static gboolean on_reboot(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_reset(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                         VmmControl *self)
+                         VmmControlServer *self)
 {
     if (!self->inst->vm_live) {
         g_dbus_method_invocation_return_error(
@@ -140,14 +146,14 @@ static gboolean on_reset(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 
 static void quit_after_flush(GObject *source, GAsyncResult *res, gpointer data)
 {
-    VmmControl *self = data;
+    VmmControlServer *self = data;
 
     g_dbus_connection_flush_finish(G_DBUS_CONNECTION(source), res, NULL);
     vmm_instance_quit(self->inst, VMM_STATUS_OK);
 }
 
 static gboolean on_quit(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                        VmmControl *self)
+                        VmmControlServer *self)
 {
     GDBusConnection *conn = g_dbus_method_invocation_get_connection(inv);
 
@@ -158,7 +164,7 @@ static gboolean on_quit(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_inject(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                          GVariant *codes, VmmControl *self)
+                          GVariant *codes, VmmControlServer *self)
 {
     gsize len;
     const guint8 *bytes = g_variant_get_fixed_array(codes, &len, 1);
@@ -179,7 +185,7 @@ static gboolean on_inject(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_open_vnc(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                            GUnixFDList *in_fds, VmmControl *self)
+                            GUnixFDList *in_fds, VmmControlServer *self)
 {
     g_autoptr(GUnixFDList) fds = NULL;
     g_autoptr(GError) error = NULL;
@@ -212,7 +218,7 @@ static gboolean on_open_vnc(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 }
 
 static gboolean on_get_stats(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
-                             VmmControl *self)
+                             VmmControlServer *self)
 {
     VmmInstance *inst = self->inst;
     GVariantBuilder times, exits, per_vcpu;
@@ -255,7 +261,7 @@ static void on_bus_call(GDBusConnection *conn, const char *sender,
                         const char *method, GVariant *params,
                         GDBusMethodInvocation *inv, gpointer data)
 {
-    VmmControl *self = data;
+    VmmControlServer *self = data;
     g_autofree char *name = g_strdup_printf(":1.%" G_GUINT64_FORMAT,
                                             ++self->n_hellos);
 
@@ -272,7 +278,7 @@ static gboolean on_authorize(GDBusAuthObserver *observer, GIOStream *stream,
 }
 
 static void on_closed(GDBusConnection *conn, gboolean remote_peer_vanished,
-                      GError *error, VmmControl *self)
+                      GError *error, VmmControlServer *self)
 {
     guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(conn),
                                                   "vmm-bus-object"));
@@ -285,8 +291,7 @@ static void on_closed(GDBusConnection *conn, gboolean remote_peer_vanished,
     g_ptr_array_remove(self->connections, conn);
 }
 
-static gboolean on_new_connection(GDBusServer *server, GDBusConnection *conn,
-                                  VmmControl *self)
+static gboolean serve(VmmControlServer *self, GDBusConnection *conn)
 {
     g_autoptr(GError) error = NULL;
     guint id;
@@ -314,54 +319,86 @@ static gboolean on_new_connection(GDBusServer *server, GDBusConnection *conn,
     return TRUE;
 }
 
-VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
-                            GError **error)
-{
-    g_autoptr(GDBusServer) server = NULL;
-    g_autofree char *guid = g_dbus_generate_guid();
-    g_autofree char *address = NULL;
-    g_autofree char *escaped = g_dbus_address_escape_value(path);
-    VmmControl *self;
-    struct stat st;
-    mode_t old;
+typedef struct {
+    VmmControlServer *self;
+    GCancellable *cancel;
+} Handshake;
 
-    /* a stale socket from an earlier run may go; anything else stays */
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                        "%s exists and is not a socket; choose another path.",
-                        path);
-            return NULL;
-        }
-        unlink(path);
-    }
-    self = g_new0(VmmControl, 1);
+/* a peer finished (or failed) authentication */
+static void on_handshake(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Handshake *h = data;
+    VmmControlServer *self = h->self;
+    gboolean stopped = g_cancellable_is_cancelled(h->cancel);
+    g_autoptr(GDBusConnection) conn = NULL;
+
+    conn = g_dbus_connection_new_finish(res, NULL);
+    g_object_unref(h->cancel);
+    g_free(h);
+    /* a refused or vanished peer, or a server that stopped: drop it */
+    if (!conn || stopped)
+        return;
+    if (serve(self, conn))
+        g_dbus_connection_start_message_processing(conn);
+}
+
+static gboolean on_incoming(GSocketService *service, GSocketConnection *sc,
+                            GObject *source, VmmControlServer *self)
+{
+    Handshake *h = g_new0(Handshake, 1);
+
+    h->self = self;
+    h->cancel = g_object_ref(self->cancel);
+    /* what GDBusServer does: authenticate, then process messages only
+     * once the objects are exported */
+    g_dbus_connection_new(G_IO_STREAM(sc), self->guid,
+                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER |
+                              G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
+                          self->observer, self->cancel, on_handshake, h);
+    return TRUE;
+}
+
+static void control_stop(VmmControlServer *self);
+
+/* Serves org.vireo.Vmm1 on @listen_fd (a listening Unix socket, which
+ * the caller keeps and closes). */
+static VmmControlServer *control_start(VmmInstance *inst, int listen_fd,
+                                       GError **error)
+{
+    VmmControlServer *self = g_new0(VmmControlServer, 1);
+    g_autoptr(GSocket) socket = NULL;
+    int fd = dup(listen_fd);
+
     self->inst = inst;
-    self->path = g_strdup(path);
+    self->guid = g_dbus_generate_guid();
+    self->cancel = g_cancellable_new();
     self->connections = g_ptr_array_new_with_free_func(g_object_unref);
     self->bus_info = g_dbus_node_info_new_for_xml(bus_xml, NULL);
     g_assert(self->bus_info);
     self->observer = g_dbus_auth_observer_new();
     g_signal_connect(self->observer, "authorize-authenticated-peer",
                      G_CALLBACK(on_authorize), self);
-
-    address = g_strdup_printf("unix:path=%s", escaped);
-    old = umask(0077); /* the socket is the user's alone */
-    server = g_dbus_server_new_sync(address, G_DBUS_SERVER_FLAGS_NONE, guid,
-                                    self->observer, NULL, error);
-    umask(old);
-    if (!server) {
-        g_prefix_error(error, "cannot listen on %s: ", path);
-        g_dbus_node_info_unref(self->bus_info);
-        g_ptr_array_unref(self->connections);
-        g_object_unref(self->observer);
-        g_free(self->path);
-        g_free(self);
+    self->service = g_socket_service_new();
+    self->skeleton = vmm_dbus_vmm1_skeleton_new();
+    if (fd < 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+                    "cannot take over the control socket: %s",
+                    g_strerror(errno));
+        control_stop(self);
         return NULL;
     }
-    self->server = g_steal_pointer(&server);
+    socket = g_socket_new_from_fd(fd, error);
+    if (!socket) {
+        close(fd);
+        control_stop(self);
+        return NULL;
+    }
+    if (!g_socket_listener_add_socket(G_SOCKET_LISTENER(self->service),
+                                      socket, NULL, error)) {
+        control_stop(self);
+        return NULL;
+    }
 
-    self->skeleton = vmm_dbus_vmm1_skeleton_new();
     vmm_dbus_vmm1_set_name(self->skeleton, inst->name);
     vmm_dbus_vmm1_set_uuid(self->skeleton, inst->uuid);
     vmm_dbus_vmm1_set_state(self->skeleton, vmm_state_to_string(inst->state));
@@ -385,20 +422,20 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
                      G_CALLBACK(on_open_vnc), self);
     g_signal_connect(self->skeleton, "handle-get-stats",
                      G_CALLBACK(on_get_stats), self);
-    g_signal_connect(self->server, "new-connection",
-                     G_CALLBACK(on_new_connection), self);
+    g_signal_connect(self->service, "incoming", G_CALLBACK(on_incoming), self);
     inst->notify = sync_state;
     inst->notify_data = self;
-    g_dbus_server_start(self->server);
+    g_socket_service_start(self->service);
     return self;
 }
 
-void vmm_control_free(VmmControl *self)
+static void control_stop(VmmControlServer *self)
 {
-    if (!self)
-        return;
-    self->inst->notify = NULL;
-    g_dbus_server_stop(self->server);
+    if (self->inst->notify_data == self)
+        self->inst->notify = NULL;
+    g_cancellable_cancel(self->cancel);
+    g_socket_service_stop(self->service);
+    g_socket_listener_close(G_SOCKET_LISTENER(self->service));
     for (guint i = 0; i < self->connections->len; i++) {
         GDBusConnection *conn = self->connections->pdata[i];
         guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(conn),
@@ -418,9 +455,17 @@ void vmm_control_free(VmmControl *self)
     g_ptr_array_unref(self->connections);
     g_dbus_node_info_unref(self->bus_info);
     g_object_unref(self->skeleton);
-    g_object_unref(self->server);
+    g_object_unref(self->service);
     g_object_unref(self->observer);
-    unlink(self->path);
-    g_free(self->path);
+    g_object_unref(self->cancel);
+    g_free(self->guid);
     g_free(self);
 }
+
+__attribute__((visibility("default")))
+const struct vmm_control_module vmm_control_module = {
+    .header = {.version = PACKAGE_VERSION,
+               .size = sizeof(struct vmm_control_module)},
+    .start = control_start,
+    .stop = control_stop,
+};
