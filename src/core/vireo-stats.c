@@ -11,9 +11,14 @@
 struct _VireoStats {
     GObject parent_instance;
 
-    /* Ring of samples: capacity × VIREO_N_STATS doubles; `first` is the
-     * oldest, `n` how many are filled. */
-    double *ring;
+    /* Ring of samples, VIREO_N_STATS floats each (graphs need no more
+     * precision); `first` is the oldest, `n` how many are filled.  It holds
+     * `allocated` samples and grows as they come, up to `capacity`: a host
+     * with hundreds of VMs pays for the history they have, not for five
+     * minutes of it each from the start.  While it is not full, `first` is
+     * 0, so growing keeps the order. */
+    float *ring;
+    guint allocated;
     guint capacity;
     guint first;
     guint n;
@@ -41,6 +46,8 @@ enum {
 static guint signals[N_SIGNALS];
 
 #define DEFAULT_CAPACITY 300
+/* Samples the ring holds when the first one comes. */
+#define MIN_ALLOCATED 16
 
 static void
 vireo_stats_finalize(GObject *object)
@@ -127,7 +134,7 @@ vireo_stats_get_capacity(VireoStats *self)
     return self->capacity;
 }
 
-static double *
+static float *
 sample_at(VireoStats *self, guint index)
 {
     g_assert(index < self->n);
@@ -144,15 +151,17 @@ vireo_stats_set_capacity(VireoStats *self, guint capacity)
     if (capacity == self->capacity)
         return;
 
-    /* Keep the newest samples that fit, oldest first in the new ring. */
+    /* Keep the newest samples that fit, oldest first in the new ring, which
+     * holds just those: it grows again as samples come. */
     guint keep = MIN(self->n, capacity);
-    double *ring = g_new0(double, (gsize)capacity * VIREO_N_STATS);
+    float *ring = keep > 0 ? g_new(float, (gsize)keep * VIREO_N_STATS) : NULL;
     for (guint i = 0; i < keep; i++)
         memcpy(&ring[i * VIREO_N_STATS], sample_at(self, self->n - keep + i),
-               sizeof(double) * VIREO_N_STATS);
+               sizeof(float) * VIREO_N_STATS);
 
     g_free(self->ring);
     self->ring = ring;
+    self->allocated = keep;
     self->capacity = capacity;
     self->first = 0;
     gboolean dropped = keep != self->n;
@@ -249,8 +258,12 @@ vireo_stats_push_counters(VireoStats *self, const VireoStatsCounters *counters)
     guint vcpus = MAX(counters->vcpus, 1);
     double cpu = rate(counters->cpu_time_ns, prev->cpu_time_ns, seconds) / 1e9 / vcpus * 100.0;
 
-    double *sample;
+    float *sample;
     if (self->n < self->capacity) {
+        if (self->n == self->allocated) {
+            self->allocated = MIN(self->capacity, MAX(MIN_ALLOCATED, self->allocated * 2));
+            self->ring = g_renew(float, self->ring, (gsize)self->allocated * VIREO_N_STATS);
+        }
         self->n++;
         sample = sample_at(self, self->n - 1);
     } else {
@@ -282,6 +295,8 @@ vireo_stats_reset(VireoStats *self)
 
     self->n = 0;
     self->first = 0;
+    self->allocated = 0;
+    g_clear_pointer(&self->ring, g_free);
     self->have_previous = FALSE;
     memset(&self->previous, 0, sizeof(self->previous));
 

@@ -150,6 +150,33 @@ test_ring_wraps(void)
 }
 
 static void
+test_ring_grows_then_wraps(void)
+{
+    /* Larger than the ring's first allocation, so that it grows several
+     * times before it is full and wraps. */
+    g_autoptr(VireoStats) stats = vireo_stats_new(100);
+    guint64 bytes = 0;
+
+    push_numbered(stats, 0, 71, &bytes); /* samples 1..70 */
+    g_assert_cmpuint(vireo_stats_get_n_samples(stats), ==, 70);
+    for (guint i = 0; i < 70; i++)
+        g_assert_cmpfloat(vireo_stats_get_value(stats, VIREO_STAT_DISK_READ, i), ==, 1.0 + i);
+
+    push_numbered(stats, 71, 60, &bytes); /* samples 1..130: 31..130 remain */
+    g_assert_cmpuint(vireo_stats_get_n_samples(stats), ==, 100);
+    for (guint i = 0; i < 100; i++)
+        g_assert_cmpfloat(vireo_stats_get_value(stats, VIREO_STAT_DISK_READ, i), ==, 31.0 + i);
+    g_assert_cmpfloat(vireo_stats_get_max(stats, VIREO_STAT_DISK_READ), ==, 130.0);
+
+    /* A reset gives the ring back; it grows again from nothing. */
+    vireo_stats_reset(stats);
+    push_numbered(stats, 200, 41, &bytes);
+    g_assert_cmpuint(vireo_stats_get_n_samples(stats), ==, 40);
+    for (guint i = 0; i < 40; i++)
+        g_assert_cmpfloat(vireo_stats_get_value(stats, VIREO_STAT_DISK_READ, i), ==, 201.0 + i);
+}
+
+static void
 test_capacity_shrink_keeps_newest(void)
 {
     g_autoptr(VireoStats) stats = vireo_stats_new(5);
@@ -217,6 +244,7 @@ main(int argc, char **argv)
     g_test_add_func("/unit/stats/counter-reset", test_counter_reset);
     g_test_add_func("/unit/stats/same-timestamp-ignored", test_same_timestamp_ignored);
     g_test_add_func("/unit/stats/ring-wraps", test_ring_wraps);
+    g_test_add_func("/unit/stats/ring-grows-then-wraps", test_ring_grows_then_wraps);
     g_test_add_func("/unit/stats/capacity-shrink-keeps-newest", test_capacity_shrink_keeps_newest);
     g_test_add_func("/unit/stats/capacity-grow-keeps-all", test_capacity_grow_keeps_all);
     g_test_add_func("/unit/stats/reset-forgets", test_reset_forgets);
