@@ -278,11 +278,6 @@ int main(int argc, char **argv)
         }
         inst.display = display;
     }
-    /* The consoles and the display are set up (the display's threads
-     * are under their own filter); from here on the main thread runs
-     * under its filter, and so do the threads it starts: GLib's workers
-     * (the control server starts them), the vCPUs of every boot. */
-    vmm_sandbox_enter(VMM_SANDBOX_MAIN);
     if (opt_control) {
         control = vmm_control_new(&inst, opt_control + 5, &error);
         if (!control) {
@@ -295,8 +290,20 @@ int main(int argc, char **argv)
         vmm_mem_destroy(&inst.mem);
         return VMM_STATUS_ERROR;
     }
-    /* D-Bus comes up while the guest boots */
-    if (control && !vmm_control_start(control, &error)) {
+    /* D-Bus comes up while the guest boots; its module is loaded before
+     * the filter, which forbids mapping code */
+    if (control && !vmm_control_load(control, &error)) {
+        g_printerr("vireo-vmm: --control: %s\n", error->message);
+        vmm_instance_quit(&inst, VMM_STATUS_ERROR);
+    }
+    /* The consoles and the display are set up (the display's threads
+     * and the first vCPUs are under their own filter); from here on the
+     * main thread runs under its filter, and so do the threads it
+     * starts: GLib's workers (the control server starts them), the vCPUs
+     * of every later boot. */
+    vmm_sandbox_enter(VMM_SANDBOX_MAIN);
+    if (control && inst.state != VMM_STATE_STOPPED &&
+        !vmm_control_start(control, &error)) {
         g_printerr("vireo-vmm: --control: %s\n", error->message);
         vmm_instance_quit(&inst, VMM_STATUS_ERROR);
     }

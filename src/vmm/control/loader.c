@@ -40,11 +40,14 @@ VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
     return self;
 }
 
-gboolean vmm_control_start(VmmControl *self, GError **error)
+gboolean vmm_control_load(VmmControl *self, GError **error)
 {
     self->mod = vmm_module_load("control", sizeof(*self->mod), error);
-    if (!self->mod)
-        return FALSE;
+    return self->mod != NULL;
+}
+
+gboolean vmm_control_start(VmmControl *self, GError **error)
+{
     self->server = self->mod->start(self->inst, self->listen_fd, error);
     return self->server != NULL;
 }
