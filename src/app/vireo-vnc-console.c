@@ -19,6 +19,8 @@ struct _VireoVncConsole {
     VireoConsole parent_instance;
 
     VncDisplay *display;
+    GtkScrolledWindow *scroller; /* scrolls the screen shown 1:1 */
+    gboolean scaling;
     gboolean initialized;
     /* What went wrong, said when the connection ends: gtk-vnc reports an
      * error or a refused password first, then "disconnected". */
@@ -55,6 +57,26 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+/* ---- scaling ---- */
+
+/* Scaled, the screen fills the console; 1:1, it is as big as the guest's
+ * and scrolls where the console is smaller. */
+static void
+update_size_request(VireoVncConsole *self)
+{
+    int width = -1, height = -1;
+
+    if (!self->scaling && self->initialized) {
+        int scale = gtk_widget_get_scale_factor(GTK_WIDGET(self));
+        width = vnc_display_get_width(self->display) / scale;
+        height = vnc_display_get_height(self->display) / scale;
+    }
+    gtk_widget_set_size_request(GTK_WIDGET(self->display), width, height);
+    gtk_scrolled_window_set_policy(self->scroller,
+                                   self->scaling ? GTK_POLICY_NEVER : GTK_POLICY_AUTOMATIC,
+                                   self->scaling ? GTK_POLICY_NEVER : GTK_POLICY_AUTOMATIC);
+}
+
 /* ---- session ---- */
 
 static void
@@ -80,6 +102,7 @@ static void
 on_vnc_initialized(VncDisplay *display, VireoVncConsole *self)
 {
     self->initialized = TRUE;
+    update_size_request(self);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_GUEST_WIDTH]);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_GUEST_HEIGHT]);
     vireo_console_emit_connected(VIREO_CONSOLE(self));
@@ -88,6 +111,7 @@ on_vnc_initialized(VncDisplay *display, VireoVncConsole *self)
 static void
 on_vnc_desktop_resize(VncDisplay *display, int width, int height, VireoVncConsole *self)
 {
+    update_size_request(self);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_GUEST_WIDTH]);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_GUEST_HEIGHT]);
 }
@@ -499,6 +523,7 @@ static void
 vireo_vnc_console_init(VireoVncConsole *self)
 {
     self->display = VNC_DISPLAY(vnc_display_new());
+    self->scaling = TRUE;
     vnc_display_set_scaling(self->display, TRUE);
     vnc_display_set_keep_aspect_ratio(self->display, TRUE);
     vnc_display_set_pointer_grab(self->display, TRUE);
@@ -529,8 +554,16 @@ vireo_vnc_console_init(VireoVncConsole *self)
     g_signal_connect(self->display, "vnc-pointer-ungrab", G_CALLBACK(on_pointer_ungrab), self);
     g_signal_connect(self->display, "vnc-server-cut-text", G_CALLBACK(on_server_cut_text), self);
 
-    gtk_widget_show(GTK_WIDGET(self->display));
-    gtk_container_add(GTK_CONTAINER(self), GTK_WIDGET(self->display));
+    self->scroller = GTK_SCROLLED_WINDOW(gtk_scrolled_window_new(NULL, NULL));
+    gtk_scrolled_window_set_policy(self->scroller, GTK_POLICY_NEVER, GTK_POLICY_NEVER);
+    atk_object_set_name(gtk_widget_get_accessible(GTK_WIDGET(self->scroller)),
+                        _("Guest screen"));
+    GtkWidget *viewport = gtk_viewport_new(NULL, NULL);
+    gtk_viewport_set_shadow_type(GTK_VIEWPORT(viewport), GTK_SHADOW_NONE);
+    gtk_container_add(GTK_CONTAINER(viewport), GTK_WIDGET(self->display));
+    gtk_container_add(GTK_CONTAINER(self->scroller), viewport);
+    gtk_widget_show_all(GTK_WIDGET(self->scroller));
+    gtk_container_add(GTK_CONTAINER(self), GTK_WIDGET(self->scroller));
 }
 
 GtkWidget *
@@ -544,7 +577,9 @@ vireo_vnc_console_set_scaling(VireoVncConsole *self, gboolean scaling)
 {
     g_return_if_fail(VIREO_IS_VNC_CONSOLE(self));
 
+    self->scaling = scaling;
     vnc_display_set_scaling(self->display, scaling);
+    update_size_request(self);
 }
 
 gboolean

@@ -12,8 +12,8 @@
 # Scaling: the server's screen (1600x1000) is bigger than the window; its
 # pixels encode their own coordinates, so a screenshot tells which guest
 # pixel each screen pixel shows.  "Always" shows the whole screen scaled
-# down, "Never" 1:1 from the top-left corner, "Only in Full Screen" 1:1 in
-# the window and scaled in full screen; the choice is kept in GSettings.
+# down, "Never" 1:1 with scroll bars for the rest, "Only in Full Screen" 1:1
+# in the window and scaled in full screen; the choice is kept in GSettings.
 import os
 import subprocess
 import sys
@@ -118,21 +118,51 @@ def extents(node):
     return x, y, w, h
 
 
-def check_one_to_one(t, display, label):
-    """Every sampled pixel of the console is the guest pixel at the same
-    offset from the top-left corner: 1:1, clipped at the window's edge."""
-    x0, y0, w, h = extents(display)
+def scroll_offset(win):
+    """Where the screen is scrolled to, from its scroll bars' values."""
+    import pyatspi
+    from dogtail.predicate import GenericPredicate
+    view = find(win, 'Guest screen', 'scroll pane', timeout=5)
+    offset = [0, 0]
+    for bar in view.findChildren(GenericPredicate(roleName='scroll bar'), showingOnly=False):
+        vertical = bar.getState().contains(pyatspi.STATE_VERTICAL)
+        offset[1 if vertical else 0] = round(bar.queryValue().currentValue)
+    return tuple(offset)
+
+
+def check_one_to_one(t, win, display, label):
+    """Every sampled pixel of the visible screen is the guest pixel at the
+    same offset from the scrolled-to corner: 1:1, the rest scrolled to."""
+    view = find(win, 'Guest screen', 'scroll pane', timeout=5)
+    x0, y0, w, h = extents(view)
+    dw, dh = extents(display)[2:]
+    sx, sy = scroll_offset(win)
     shot = Shot(t, label)
     bad = []
-    points = [(i * (w - 1) // 15, j * (h - 1) // 11) for i in range(16) for j in range(12)]
+    # Scroll bars may show over the right and bottom edges: stay clear.
+    points = [(i * (w - 16) // 15, j * (h - 16) // 11) for i in range(16) for j in range(12)]
     for dx, dy in points:
+        want = (sx + dx, sy + dy)
         got = decode(shot.at(x0 + dx, y0 + dy))
-        if got != (dx, dy):
-            bad.append(((dx, dy), got))
+        if got != want:
+            bad.append((want, got))
     if bad:
-        t.diag('%s: console at %d,%d %dx%d; first mismatches (offset, shown): %r'
-               % (label, x0, y0, w, h, bad[:5]))
-    return not bad and w < GUEST_W and h < GUEST_H, (w, h)
+        t.diag('%s: screen shown at %d,%d %dx%d scrolled to %d,%d; first mismatches '
+               '(guest, shown): %r' % (label, x0, y0, w, h, sx, sy, bad[:5]))
+    return not bad and w < GUEST_W and h < GUEST_H and (dw, dh) == (GUEST_W, GUEST_H), \
+        (w, h, sx, sy)
+
+
+def scroll_to_end(win):
+    """Moves the scroll bars of the screen to their ends, as a person drags them."""
+    from dogtail.predicate import GenericPredicate
+    view = find(win, 'Guest screen', 'scroll pane', timeout=5)
+    bars = view.findChildren(GenericPredicate(roleName='scroll bar'), showingOnly=False)
+    for bar in bars:
+        value = bar.queryValue()
+        value.currentValue = value.maximumValue
+    return len(bars) == 2 and all(
+        abs(b.queryValue().currentValue - b.queryValue().maximumValue) < 1 for b in bars)
 
 
 def check_scaled(t, display, label):
@@ -324,9 +354,12 @@ def main(t):
          'is kept in GSettings (%s)' % setting(t, 'console-scaling'))
     shrink()
     settled(lambda s: s[0] < GUEST_W)
-    ok, got = check_one_to_one(t, display, 'scaling-never')
-    t.ok(ok, '"Never" shows the guest 1:1 from its top-left corner, clipped (console %r)'
-         % (got,))
+    ok, got = check_one_to_one(t, win, display, 'scaling-never')
+    t.ok(ok, '"Never" shows the guest 1:1 from its top-left corner (visible %r)' % (got,))
+    t.ok(scroll_to_end(win), 'the rest of the guest screen is scrolled to with scroll bars')
+    ok, got = check_one_to_one(t, win, display, 'scaling-never-scrolled')
+    t.ok(ok and (got[0] + got[2], got[1] + got[3]) == (GUEST_W, GUEST_H),
+         'which show its bottom-right corner 1:1 (visible %r)' % (got,))
 
     t.ok(view_menu(app, win, 'Only in Full Screen'), 'View ▸ Scale the Screen ▸ Only in Full '
          'Screen')
@@ -334,7 +367,7 @@ def main(t):
          'is kept in GSettings (%s)' % setting(t, 'console-scaling'))
     shrink()
     settled(lambda s: s[0] < GUEST_W)
-    ok, got = check_one_to_one(t, display, 'scaling-fullscreen-windowed')
+    ok, got = check_one_to_one(t, win, display, 'scaling-fullscreen-windowed')
     t.ok(ok, '"Only in Full Screen" is 1:1 in the window (console %r)' % (got,))
 
     find(win, 'Full Screen', 'push button').click()
@@ -355,7 +388,7 @@ def main(t):
     settled(lambda s: s[0] < full[0])
     shrink()
     settled(lambda s: s[0] < GUEST_W)
-    ok, got = check_one_to_one(t, display, 'scaling-fullscreen-back')
+    ok, got = check_one_to_one(t, win, display, 'scaling-fullscreen-back')
     t.ok(ok, 'and the window is 1:1 again (console %r)' % (got,))
 
     # The choice outlives the app.
