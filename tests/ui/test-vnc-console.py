@@ -326,15 +326,16 @@ def main(t):
 
     def shrink():
         subprocess.run(['xdotool', 'windowsize', wid, '900', '640'])
-        return wait_for(lambda: extents(display)[2] < 900 and extents(display)[3] < 640,
-                        timeout=10)
+        return wait_for(lambda: extents(view)[2] < 900 and extents(view)[3] < 640, timeout=10)
+
+    view = find(win, 'Guest screen', 'scroll pane')
 
     def settled(size):
-        """Waits until the console keeps one size for a moment (redrawn)."""
+        """Waits until the visible screen keeps one size for a moment (redrawn)."""
         last = [None, 0]
 
         def check():
-            now = extents(display)[2:]
+            now = extents(view)[2:]
             last[1] = last[1] + 1 if now == last[0] else 0
             last[0] = now
             return last[1] >= 3 and (size is None or size(now))
@@ -344,7 +345,7 @@ def main(t):
     t.ok(wait_for(lambda: setting(t, 'console-scaling') == "'always'"),
          'is kept in GSettings (%s)' % setting(t, 'console-scaling'))
     t.ok(shrink(), 'the window is made smaller than the guest screen (%r)'
-         % (extents(display)[2:],))
+         % (extents(view)[2:],))
     settled(None)
     ok, got = check_scaled(t, display, 'scaling-always')
     t.ok(ok, '"Always" shows the whole guest screen scaled down (console %r)' % (got,))
@@ -374,7 +375,7 @@ def main(t):
     geometry = Gdk.Display.get_default().get_monitor(0).get_geometry()
     full = (geometry.width, geometry.height)
     t.ok(settled(lambda s: tuple(s) == full),
-         'full screen gives the console the whole screen %r (%r)' % (full, extents(display)[2:]))
+         'full screen gives the console the whole screen %r (%r)' % (full, extents(view)[2:]))
     # The toolbar shows where it is, then slides away from the pointer.
     rawinput.absoluteMotion(full[0] // 2, full[1] // 2)
     t.ok(wait_for(lambda: find(win, 'Leave Full Screen', timeout=0.3) is None, timeout=10),
