@@ -242,6 +242,31 @@ static const struct {
     {"win.fullscreen", {"F11", NULL}},
 };
 
+/* Windows take their icon from PNG renderings of the app's SVG icon in the
+ * resources (tools/render-icons): looking the name up in the icon theme
+ * would find the SVG and load librsvg, about 6 MiB more memory, to draw it
+ * on every start. */
+static void
+set_default_icon(void)
+{
+    static const char *const sizes[] = {"16x16", "32x32", "48x48", "64x64", "128x128"};
+    GList *icons = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        g_autofree char *path =
+            g_strdup_printf("/org/vireo/Vireo/icons/%s/apps/%s.png", sizes[i], APPLICATION_ID);
+        g_autoptr(GError) error = NULL;
+        GdkPixbuf *icon = gdk_pixbuf_new_from_resource(path, &error);
+
+        if (icon != NULL)
+            icons = g_list_prepend(icons, icon);
+        else
+            g_warning("%s", error->message);
+    }
+    gtk_window_set_default_icon_list(icons);
+    g_list_free_full(icons, g_object_unref);
+}
+
 static void
 vireo_application_startup(GApplication *app)
 {
@@ -260,7 +285,7 @@ vireo_application_startup(GApplication *app)
     gtk_css_provider_load_from_resource(css, "/org/vireo/Vireo/style.css");
     gtk_style_context_add_provider_for_screen(gdk_screen_get_default(), GTK_STYLE_PROVIDER(css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-    gtk_window_set_default_icon_name(APPLICATION_ID);
+    set_default_icon();
 
     self->settings = g_settings_new(APPLICATION_ID);
     self->store = vireo_connection_store_new(self->settings);
