@@ -11,6 +11,9 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 #include "embedded/vireo-embedded-connection.h"
 #include "libvirt/vireo-libvirt-connection.h"
@@ -456,6 +459,13 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 
     if (ok) {
         vireo_connection_set_state(self, VIREO_CONNECTION_STATE_CONNECTED, NULL);
+#ifdef HAVE_MALLOC_TRIM
+        /* Listing a host's VMs on a worker thread frees far more than it
+         * keeps (their XML, parsed; with the test driver, its whole
+         * definition file), in that thread's own malloc arena, which glibc
+         * would otherwise keep: give it back (2.4 MiB with 500 VMs). */
+        malloc_trim(0);
+#endif
         g_task_return_boolean(task, TRUE);
         return;
     }
