@@ -22,6 +22,8 @@ struct _VireoApplication {
     VireoConnectionStore *store;
     /* Why saved connections could not be loaded, shown once the window is up. */
     char *load_error;
+    /* GDK_GL=disable was set for GTK's start only (vireo_application_new). */
+    gboolean unset_gdk_gl;
 };
 
 G_DEFINE_FINAL_TYPE(VireoApplication, vireo_application, GTK_TYPE_APPLICATION)
@@ -275,6 +277,10 @@ vireo_application_startup(GApplication *app)
     g_autoptr(GError) error = NULL;
 
     G_APPLICATION_CLASS(vireo_application_parent_class)->startup(app);
+    /* GTK has read it; what Vireo starts (vireo-vmm, ssh, the help viewer)
+     * gets the environment it was given. */
+    if (self->unset_gdk_gl)
+        g_unsetenv("GDK_GL");
 
     g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions),
                                     app);
@@ -347,11 +353,22 @@ vireo_application_init(VireoApplication *self)
 VireoApplication *
 vireo_application_new(void)
 {
-    return g_object_new(VIREO_TYPE_APPLICATION,
-                        "application-id", APPLICATION_ID,
-                        "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
-                        "resource-base-path", "/org/vireo/Vireo",
-                        NULL);
+    VireoApplication *self = g_object_new(VIREO_TYPE_APPLICATION,
+                                          "application-id", APPLICATION_ID,
+                                          "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
+                                          "resource-base-path", "/org/vireo/Vireo",
+                                          NULL);
+
+    /* Vireo draws nothing with OpenGL, but GDK on X11 probes GLX when it
+     * opens the display unless an earlier GTK client left what it found on
+     * the root window: that loads Mesa and, without a GPU driver, LLVM,
+     * about 50 MiB of memory and 30 ms at each such start.  Off unless the
+     * user chose otherwise; set here, before any thread runs. */
+    if (g_getenv("GDK_GL") == NULL) {
+        g_setenv("GDK_GL", "disable", TRUE);
+        self->unset_gdk_gl = TRUE;
+    }
+    return self;
 }
 
 GSettings *
