@@ -237,13 +237,17 @@ def run_click(disp, uri, name, tmp):
                             stderr=open(os.path.join(tmp, 'vireo-click.log'), 'a'))
     os.environ['DISPLAY'] = disp.name
     os.environ['DBUS_SESSION_BUS_ADDRESS'] = env['DBUS_SESSION_BUS_ADDRESS']
+    # The row must sit still before it is clicked: the list grows as hosts
+    # connect, and the embedded host's KVM notice pushes it down once
+    # measured; a double-click on a row that moved opens nothing.
     deadline = time.monotonic() + 60
-    xy = None
-    while xy is None and time.monotonic() < deadline:
+    xy, seen, still = None, None, 0
+    while still < 4 and time.monotonic() < deadline:
         xy = find_row(proc.pid, name)
-        if xy is None:
-            time.sleep(0.2)
-    if xy is None:
+        still = still + 1 if xy is not None and xy == seen else 0
+        seen = xy
+        time.sleep(0.25)
+    if still < 4:
         stop(proc)
         return None, None
     subprocess.run(['xdotool', 'mousemove', str(xy[0]), str(xy[1])], env=env)
