@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,8 +31,9 @@ struct VmmConsole {
     int out_fd;     /* where guest output goes, -1 for nowhere */
     int in_fd;      /* where guest input comes from, -1 for nothing */
     int listen_fd;  /* unix: the listening socket */
-    guint in_watch, listen_watch, retry_source;
-    GMutex lock;    /* out_fd changes on the main loop, used by vCPUs */
+    VmmLoop *loop;
+    unsigned in_watch, listen_watch, retry_source;
+    pthread_mutex_t lock; /* out_fd changes on the main loop, used by vCPUs */
     struct vmm_machine *m;
     uint8_t pending[256];
     size_t pending_len;
@@ -40,32 +43,34 @@ struct VmmConsole {
 
 #define BACKLOG_SIZE 65536
 
-gboolean vmm_console_spec_valid(const char *spec, GError **error)
+static bool has_prefix(const char *s, const char *prefix)
 {
-    if (g_str_equal(spec, "stdio") || g_str_equal(spec, "none"))
-        return TRUE;
-    if ((g_str_has_prefix(spec, "unix:") || g_str_has_prefix(spec, "file:")) &&
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool vmm_console_spec_valid(const char *spec, VmmError *err)
+{
+    if (strcmp(spec, "stdio") == 0 || strcmp(spec, "none") == 0)
+        return true;
+    if ((has_prefix(spec, "unix:") || has_prefix(spec, "file:")) &&
         spec[5] != '\0') {
-        if (g_str_has_prefix(spec, "unix:") &&
-            strlen(spec + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "The socket path %s is too long for a Unix socket.",
-                        spec + 5);
-            return FALSE;
-        }
-        return TRUE;
+        if (has_prefix(spec, "unix:") &&
+            strlen(spec + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+            return vmm_error_set(err, "The socket path %s is too long for a "
+                                 "Unix socket.", spec + 5);
+        return true;
     }
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "Unknown serial back-end \"%s\": use stdio, unix:PATH, "
-                "file:PATH or none.", spec);
-    return FALSE;
+    return vmm_error_set(err, "Unknown serial back-end \"%s\": use stdio, "
+                         "unix:PATH, file:PATH or none.", spec);
 }
 
 /* Keeps the newest BACKLOG_SIZE bytes of output.  Lock held. */
 static void keep(VmmConsole *con, const uint8_t *buf, size_t len)
 {
     if (!con->backlog)
-        con->backlog = g_malloc(BACKLOG_SIZE);
+        con->backlog = malloc(BACKLOG_SIZE);
+    if (!con->backlog)
+        return;
     if (len >= BACKLOG_SIZE) {
         memcpy(con->backlog, buf + len - BACKLOG_SIZE, BACKLOG_SIZE);
         con->backlog_len = BACKLOG_SIZE;
@@ -85,7 +90,7 @@ static void out(void *opaque, const uint8_t *buf, size_t len)
 {
     VmmConsole *con = opaque;
 
-    g_mutex_lock(&con->lock);
+    pthread_mutex_lock(&con->lock);
     if (con->kind == CON_UNIX && con->out_fd < 0) {
         keep(con, buf, len);
     } else if (con->out_fd >= 0) {
@@ -99,20 +104,20 @@ static void out(void *opaque, const uint8_t *buf, size_t len)
             while (n < 0 && errno == EINTR);
         (void)n; /* a client that does not read loses output, not the VM */
     }
-    g_mutex_unlock(&con->lock);
+    pthread_mutex_unlock(&con->lock);
 }
 
-static gboolean on_input(int fd, GIOCondition cond, gpointer data);
+static bool on_input(int fd, short revents, void *data);
 
 static void watch_input(VmmConsole *con)
 {
     if (con->in_fd >= 0 && !con->in_watch)
-        con->in_watch = g_unix_fd_add(con->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                      on_input, con);
+        con->in_watch = vmm_loop_add_fd(con->loop, con->in_fd, POLLIN,
+                                        on_input, con);
 }
 
 /* Pushes pending input into the UART; true when all of it went in. */
-static gboolean flush_pending(VmmConsole *con)
+static bool flush_pending(VmmConsole *con)
 {
     size_t n;
 
@@ -124,32 +129,31 @@ static gboolean flush_pending(VmmConsole *con)
     return con->pending_len == 0;
 }
 
-static gboolean on_retry(gpointer data)
+static bool on_retry(void *data)
 {
     VmmConsole *con = data;
 
     if (!flush_pending(con))
-        return G_SOURCE_CONTINUE;
+        return true;
     con->retry_source = 0;
     watch_input(con);
-    return G_SOURCE_REMOVE;
+    return false;
 }
 
 static void drop_client(VmmConsole *con)
 {
-    if (con->in_watch)
-        g_source_remove(con->in_watch);
+    vmm_loop_remove(con->loop, con->in_watch);
     con->in_watch = 0;
-    g_mutex_lock(&con->lock);
+    pthread_mutex_lock(&con->lock);
     if (con->kind == CON_UNIX && con->in_fd >= 0)
         close(con->in_fd);
     con->in_fd = -1;
     if (con->kind == CON_UNIX)
         con->out_fd = -1;
-    g_mutex_unlock(&con->lock);
+    pthread_mutex_unlock(&con->lock);
 }
 
-static gboolean on_input(int fd, GIOCondition cond, gpointer data)
+static bool on_input(int fd, short revents, void *data)
 {
     VmmConsole *con = data;
     ssize_t n;
@@ -157,7 +161,7 @@ static gboolean on_input(int fd, GIOCondition cond, gpointer data)
     n = read(fd, con->pending + con->pending_len,
              sizeof(con->pending) - con->pending_len);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return G_SOURCE_CONTINUE;
+        return true;
     if (n <= 0) {
         /* end of input: the VM goes on without it */
         con->in_watch = 0;
@@ -165,28 +169,28 @@ static gboolean on_input(int fd, GIOCondition cond, gpointer data)
             drop_client(con);
         else
             con->in_fd = -1;
-        return G_SOURCE_REMOVE;
+        return false;
     }
     con->pending_len += (size_t)n;
     if (flush_pending(con))
-        return G_SOURCE_CONTINUE;
+        return true;
     /* the guest is not reading fast enough: wait for it, not for us */
     con->in_watch = 0;
     if (!con->retry_source)
-        con->retry_source = g_timeout_add(2, on_retry, con);
-    return G_SOURCE_REMOVE;
+        con->retry_source = vmm_loop_add_timeout(con->loop, 2, on_retry, con);
+    return false;
 }
 
-static gboolean on_accept(int fd, GIOCondition cond, gpointer data)
+static bool on_accept(int fd, short revents, void *data)
 {
     VmmConsole *con = data;
     int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
     if (client < 0)
-        return G_SOURCE_CONTINUE;
+        return true;
     /* one client at a time: the newest wins, as with a real cable */
     drop_client(con);
-    g_mutex_lock(&con->lock);
+    pthread_mutex_lock(&con->lock);
     con->in_fd = con->out_fd = client;
     if (con->backlog_len) {
         /* a fresh socket's buffer takes the whole backlog */
@@ -196,67 +200,71 @@ static gboolean on_accept(int fd, GIOCondition cond, gpointer data)
         (void)n;
         con->backlog_len = 0;
     }
-    g_mutex_unlock(&con->lock);
+    pthread_mutex_unlock(&con->lock);
     if (!con->retry_source)
         watch_input(con);
-    return G_SOURCE_CONTINUE;
+    return true;
 }
 
-static int listen_unix(const char *path, GError **error)
+static int listen_unix(const char *path, VmmError *err)
 {
     int fd = vmm_unix_listen(path, 4);
 
     if (fd == -EEXIST)
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                    "%s exists and is not a socket; choose another path.",
-                    path);
+        vmm_error_set(err, "%s exists and is not a socket; choose another "
+                      "path.", path);
     else if (fd < 0)
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(-fd),
-                    "Cannot listen on %s: %s.", path, g_strerror(-fd));
+        vmm_error_set(err, "Cannot listen on %s: %s.", path, strerror(-fd));
     return fd;
 }
 
-VmmConsole *vmm_console_new(const char *spec, GError **error)
+VmmConsole *vmm_console_new(const char *spec, VmmLoop *loop, VmmError *err)
 {
-    g_autofree VmmConsole *con = g_new0(VmmConsole, 1);
+    VmmConsole *con;
 
-    if (!vmm_console_spec_valid(spec, error))
+    if (!vmm_console_spec_valid(spec, err))
         return NULL;
+    con = calloc(1, sizeof(*con));
+    if (!con) {
+        vmm_error_set(err, "out of memory");
+        return NULL;
+    }
+    con->loop = loop;
     con->out_fd = con->in_fd = con->listen_fd = -1;
-    g_mutex_init(&con->lock);
-    if (g_str_equal(spec, "none")) {
+    pthread_mutex_init(&con->lock, NULL);
+    if (strcmp(spec, "none") == 0) {
         con->kind = CON_NONE;
-    } else if (g_str_equal(spec, "stdio")) {
+    } else if (strcmp(spec, "stdio") == 0) {
         con->kind = CON_STDIO;
         con->out_fd = STDOUT_FILENO;
         /* stdin stays blocking (it may be the user's terminal); the
          * watch only reads when there is something to read */
         con->in_fd = STDIN_FILENO;
-    } else if (g_str_has_prefix(spec, "file:")) {
+    } else if (has_prefix(spec, "file:")) {
         con->kind = CON_FILE;
-        con->path = g_strdup(spec + 5);
+        con->path = strdup(spec + 5);
         con->out_fd = open(con->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                            0600);
         if (con->out_fd < 0) {
-            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                        "Cannot open the serial log %s: %s.", con->path,
-                        g_strerror(errno));
-            g_free(con->path);
+            vmm_error_set(err, "Cannot open the serial log %s: %s.",
+                          con->path, strerror(errno));
+            vmm_console_free(con);
             return NULL;
         }
     } else {
         con->kind = CON_UNIX;
-        con->path = g_strdup(spec + 5);
-        con->listen_fd = listen_unix(con->path, error);
+        con->path = strdup(spec + 5);
+        con->listen_fd = listen_unix(con->path, err);
         if (con->listen_fd < 0) {
-            g_free(con->path);
+            con->kind = CON_NONE;
+            vmm_console_free(con);
             return NULL;
         }
-        con->listen_watch = g_unix_fd_add(con->listen_fd, G_IO_IN, on_accept,
-                                          con);
+        con->listen_watch = vmm_loop_add_fd(loop, con->listen_fd, POLLIN,
+                                            on_accept, con);
     }
     watch_input(con);
-    return g_steal_pointer(&con);
+    return con;
 }
 
 void vmm_console_attach(VmmConsole *con, struct vmm_machine *m)
@@ -265,7 +273,7 @@ void vmm_console_attach(VmmConsole *con, struct vmm_machine *m)
     m->serial_out = out;
     m->serial_opaque = con;
     if (con->pending_len && !con->retry_source)
-        con->retry_source = g_timeout_add(2, on_retry, con);
+        con->retry_source = vmm_loop_add_timeout(con->loop, 2, on_retry, con);
 }
 
 void vmm_console_detach(VmmConsole *con)
@@ -277,10 +285,8 @@ void vmm_console_free(VmmConsole *con)
 {
     if (!con)
         return;
-    if (con->retry_source)
-        g_source_remove(con->retry_source);
-    if (con->listen_watch)
-        g_source_remove(con->listen_watch);
+    vmm_loop_remove(con->loop, con->retry_source);
+    vmm_loop_remove(con->loop, con->listen_watch);
     drop_client(con);
     if (con->listen_fd >= 0) {
         close(con->listen_fd);
@@ -288,8 +294,8 @@ void vmm_console_free(VmmConsole *con)
     }
     if (con->kind == CON_FILE && con->out_fd >= 0)
         close(con->out_fd);
-    g_mutex_clear(&con->lock);
-    g_free(con->backlog);
-    g_free(con->path);
-    g_free(con);
+    pthread_mutex_destroy(&con->lock);
+    free(con->backlog);
+    free(con->path);
+    free(con);
 }

@@ -8,7 +8,11 @@
  */
 #include "instance.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "devices/acpi-pm.h"
 #include "devices/bochs-display.h"
@@ -47,9 +51,9 @@ typedef struct {
 /* the guest reset itself, or powered off after Reboot */
 static void restart(VmmInstance *inst)
 {
-    inst->reboot_asked = FALSE;
+    inst->reboot_asked = false;
     if (inst->reboot_exits) {
-        g_printerr("vireo-vmm: %s rebooted; ending as --on-reboot=exit "
+        fprintf(stderr, "vireo-vmm: %s rebooted; ending as --on-reboot=exit "
                    "asks\n", inst->name);
         vmm_instance_quit(inst, VMM_STATUS_OK);
         return;
@@ -61,22 +65,22 @@ static void restart(VmmInstance *inst)
         vmm_instance_quit(inst, VMM_STATUS_ERROR);
 }
 
-static gboolean on_stop_main(gpointer data)
+static void on_stop_main(void *data)
 {
     StopReport *r = data;
     VmmInstance *inst = r->inst;
 
     /* a report from a VM we already tore down (reset race) is stale */
     if (!inst->vm_live || r->generation != inst->resets)
-        return G_SOURCE_REMOVE;
+        return;
     switch (r->reason) {
     case VMM_STOP_POWEROFF:
         if (inst->reboot_asked) {
-            g_printerr("vireo-vmm: %s shut down to reboot\n", inst->name);
+            fprintf(stderr, "vireo-vmm: %s shut down to reboot\n", inst->name);
             restart(inst);
             break;
         }
-        g_printerr("vireo-vmm: %s powered off\n", inst->name);
+        fprintf(stderr, "vireo-vmm: %s powered off\n", inst->name);
         vmm_instance_quit(inst, VMM_STATUS_OK);
         break;
     case VMM_STOP_EXIT:
@@ -88,39 +92,36 @@ static gboolean on_stop_main(gpointer data)
     case VMM_STOP_TRIPLE_FAULT:
         /* a PC resets; with --on-reboot=exit the crash is the verdict */
         if (inst->reboot_exits) {
-            g_printerr("vireo-vmm: %s crashed (triple fault); ending as "
+            fprintf(stderr, "vireo-vmm: %s crashed (triple fault); ending as "
                        "--on-reboot=exit asks\n", inst->name);
             vmm_instance_quit(inst, VMM_STATUS_CRASH);
             break;
         }
-        g_printerr("vireo-vmm: %s crashed (triple fault); restarting it\n",
+        fprintf(stderr, "vireo-vmm: %s crashed (triple fault); restarting it\n",
                    inst->name);
         /* fall through */
     case VMM_STOP_RESET:
         restart(inst);
         break;
     }
-    return G_SOURCE_REMOVE;
 }
 
-/* vCPU thread (or main loop): hand the report to the main loop.  Always
- * through a source: g_main_context_invoke() would run on_stop_main right
- * here, on the vCPU thread, whenever the main loop does not hold its
- * context (before g_main_loop_run, e.g. when the guest stops at once). */
+/* vCPU thread (or main loop): hand the report to the main loop, always
+ * posted (never run here, even on the main thread: the instance may be
+ * in the middle of booting), as the loop's first work at its next turn */
 static void on_stop(struct vmm_vm *vm, enum vmm_stop_reason reason, int status,
                     void *opaque)
 {
-    StopReport *r = g_new0(StopReport, 1);
-    GSource *source = g_idle_source_new();
+    StopReport *r = calloc(1, sizeof(*r));
+    VmmInstance *inst = opaque;
 
-    r->inst = opaque;
+    if (!r)
+        abort();
+    r->inst = inst;
     r->generation = vm->tag;
     r->reason = reason;
     r->status = status;
-    g_source_set_priority(source, G_PRIORITY_HIGH);
-    g_source_set_callback(source, on_stop_main, r, g_free);
-    g_source_attach(source, NULL);
-    g_source_unref(source);
+    vmm_loop_post(inst->loop, on_stop_main, r, free);
 }
 
 void vmm_instance_free_vm(VmmInstance *inst)
@@ -132,12 +133,12 @@ void vmm_instance_free_vm(VmmInstance *inst)
     if (inst->display)
         vmm_display_detach(inst->display);
     vmm_vm_destroy(&inst->vm);
-    inst->vm_live = FALSE;
+    inst->vm_live = false;
 }
 
 /* With a display, direct Linux boot gets a linear framebuffer in its
  * boot parameters and the device starts in that mode. */
-static gboolean load_kernel(VmmInstance *inst, struct vmm_entry *entry)
+static bool load_kernel(VmmInstance *inst, struct vmm_entry *entry)
 {
     struct vmm_machine *m = &inst->vm.machine;
     struct vmm_boot_fb fb;
@@ -162,21 +163,21 @@ static gboolean load_kernel(VmmInstance *inst, struct vmm_entry *entry)
     return err == 0;
 }
 
-gboolean vmm_instance_boot(VmmInstance *inst)
+bool vmm_instance_boot(VmmInstance *inst)
 {
     struct vmm_entry entry;
+    struct timespec now;
     int err;
 
     set_state(inst, VMM_STATE_STARTING);
     if (!inst->mem.base && (err = vmm_mem_create(&inst->mem, inst->mem_size))) {
-        g_printerr("vireo-vmm: cannot allocate %" G_GUINT64_FORMAT " MiB of "
-                   "guest memory: %s\n", inst->mem_size >> 20,
-                   g_strerror(-err));
-        return FALSE;
+        fprintf(stderr, "vireo-vmm: cannot allocate %" PRIu64 " MiB of "
+                "guest memory: %s\n", inst->mem_size >> 20, strerror(-err));
+        return false;
     }
     if (vmm_vm_create(&inst->vm, &inst->mem, inst->n_cpus) < 0)
-        return FALSE;
-    inst->vm_live = TRUE;
+        return false;
+    inst->vm_live = true;
     if (inst->console)
         vmm_console_attach(inst->console, &inst->vm.machine);
     if (inst->display)
@@ -184,16 +185,17 @@ gboolean vmm_instance_boot(VmmInstance *inst)
     if (vmm_devices_create(&inst->vm.machine) < 0 ||
         !load_kernel(inst, &entry)) {
         vmm_instance_free_vm(inst);
-        return FALSE;
+        return false;
     }
-    inst->boot_time_us = g_get_monotonic_time();
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    inst->boot_time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     inst->vm.tag = inst->resets;
     if (vmm_vm_start(&inst->vm, &entry, on_stop, inst) < 0) {
         vmm_instance_free_vm(inst);
-        return FALSE;
+        return false;
     }
     set_state(inst, VMM_STATE_RUNNING);
-    return TRUE;
+    return true;
 }
 
 void vmm_instance_pause(VmmInstance *inst)
@@ -222,21 +224,21 @@ void vmm_instance_reset(VmmInstance *inst)
     vmm_vm_request_stop(&inst->vm, VMM_STOP_RESET, 0);
 }
 
-gboolean vmm_instance_power_button(VmmInstance *inst)
+bool vmm_instance_power_button(VmmInstance *inst)
 {
     if (!inst->vm_live || inst->state != VMM_STATE_RUNNING)
-        return FALSE;
+        return false;
     return vmm_acpi_pm_power_button(&inst->vm.machine) == 0;
 }
 
 /* A clean reboot, as libvirt does it with QEMU: the guest shuts down
  * through the power button and its power-off restarts the machine. */
-gboolean vmm_instance_reboot(VmmInstance *inst)
+bool vmm_instance_reboot(VmmInstance *inst)
 {
     if (!vmm_instance_power_button(inst))
-        return FALSE;
-    inst->reboot_asked = TRUE;
-    return TRUE;
+        return false;
+    inst->reboot_asked = true;
+    return true;
 }
 
 void vmm_instance_quit(VmmInstance *inst, int status)
@@ -245,5 +247,5 @@ void vmm_instance_quit(VmmInstance *inst, int status)
     inst->exit_status = status;
     set_state(inst, VMM_STATE_STOPPED);
     if (inst->loop)
-        g_main_loop_quit(inst->loop);
+        vmm_loop_quit(inst->loop);
 }

@@ -1,12 +1,14 @@
 /* instance.h: one running VM: configuration, lifecycle, state. */
 #pragma once
 
-#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "boot/boot.h"
 #include "console.h"
 #include "display/display.h"
 #include "kvm/vm.h"
+#include "loop.h"
 
 typedef enum {
     VMM_STATE_STARTING,
@@ -21,7 +23,8 @@ typedef enum {
 #define VMM_STATUS_CRASH 4 /* the guest crashed */
 
 typedef struct VmmInstance VmmInstance;
-typedef void (*VmmStateNotify)(VmmInstance *inst, gpointer user_data);
+/* called on the main loop after each change of state */
+typedef void (*VmmStateNotify)(VmmInstance *inst, void *user_data);
 
 struct VmmInstance {
     char *name;
@@ -29,36 +32,36 @@ struct VmmInstance {
     uint64_t mem_size;
     uint32_t n_cpus;
     struct vmm_boot_config boot;
-    gboolean reboot_exits; /* --on-reboot=exit */
-    gboolean reboot_asked; /* Reboot: the guest's next power-off restarts it */
+    bool reboot_exits; /* --on-reboot=exit */
+    bool reboot_asked; /* Reboot: the guest's next power-off restarts it */
 
     struct vmm_mem mem;
     struct vmm_vm vm;
-    gboolean vm_live;
+    bool vm_live;
     VmmConsole *console;
     VmmDisplay *display;  /* NULL with --display none */
-    GMainLoop *loop;
+    VmmLoop *loop;
     VmmState state;
     int exit_status;
     int64_t boot_time_us; /* monotonic time of the last (re)boot */
     uint64_t resets;
 
     VmmStateNotify notify;
-    gpointer notify_data;
+    void *notify_data;
 };
 
 const char *vmm_state_to_string(VmmState state);
 
 /* Creates guest memory, the VM, devices; loads the kernel; starts the
- * vCPUs.  Errors have been printed; returns FALSE. */
-gboolean vmm_instance_boot(VmmInstance *inst);
+ * vCPUs.  Errors have been printed; returns false. */
+bool vmm_instance_boot(VmmInstance *inst);
 void vmm_instance_pause(VmmInstance *inst);
 void vmm_instance_resume(VmmInstance *inst);
 /* Guest-visible reset (like the reset button). */
 void vmm_instance_reset(VmmInstance *inst);
-/* Presses the ACPI power button; FALSE if the VM is not running. */
-gboolean vmm_instance_power_button(VmmInstance *inst);
-gboolean vmm_instance_reboot(VmmInstance *inst);
+/* Presses the ACPI power button; false if the VM is not running. */
+bool vmm_instance_power_button(VmmInstance *inst);
+bool vmm_instance_reboot(VmmInstance *inst);
 /* Ends the VM now and quits the main loop with @status. */
 void vmm_instance_quit(VmmInstance *inst, int status);
 void vmm_instance_free_vm(VmmInstance *inst);

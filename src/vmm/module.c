@@ -4,45 +4,55 @@
 #include "module.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The executable's own directory, from /proc/self/exe: the same in the
  * build tree (meson devenv, tests) and once installed. */
-static char *module_path(const char *name, GError **error)
+static bool module_path(const char *name, char *path, size_t size,
+                        VmmError *err)
 {
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
-    g_autofree char *dir = NULL;
-    g_autofree char *file = NULL;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
 
-    if (!exe)
-        return NULL;
-    dir = g_path_get_dirname(exe);
-    file = g_strdup_printf("vireo-vmm-%s.so", name);
-    return g_build_filename(dir, file, NULL);
+    if (n < 0)
+        return vmm_error_set(err, "cannot find the executable to load the "
+                             "%s module: %s", name, strerror(errno));
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    if ((size_t)snprintf(path, size, "%s/vireo-vmm-%s.so",
+                         slash ? exe : ".", name) >= size)
+        return vmm_error_set(err, "the path of the %s module is too long",
+                             name);
+    return true;
 }
 
-const void *vmm_module_load(const char *name, size_t size, GError **error)
+const void *vmm_module_load(const char *name, size_t size, VmmError *err)
 {
-    g_autofree char *path = module_path(name, error);
-    g_autofree char *symbol = g_strdup_printf("vmm_%s_module", name);
+    char path[PATH_MAX], symbol[64];
     const struct vmm_module_header *h;
     void *handle;
 
-    if (!path)
+    if (!module_path(name, path, sizeof(path), err))
         return NULL;
+    snprintf(symbol, sizeof(symbol), "vmm_%s_module", name);
     /* RTLD_NOW: a missing symbol fails here, not in the middle of a run */
     handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                    "cannot load the %s module: %s", name, dlerror());
+        vmm_error_set(err, "cannot load the %s module: %s", name, dlerror());
         return NULL;
     }
     h = dlsym(handle, symbol);
     if (!h || !h->version || strcmp(h->version, PACKAGE_VERSION) != 0 ||
         h->size != size) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "%s is not the %s module of vireo-vmm %s; reinstall "
-                    "vireo-vmm.", path, name, PACKAGE_VERSION);
+        vmm_error_set(err, "%s is not the %s module of vireo-vmm %s; "
+                      "reinstall vireo-vmm.", path, name, PACKAGE_VERSION);
         dlclose(handle);
         return NULL;
     }

@@ -6,7 +6,14 @@
  * takes the listening socket over and makes every peer a D-Bus
  * connection, as GDBusServer would (only peers with our own uid are let
  * in); the generated skeleton is exported on every connection at
- * /org/vireo/Vmm1.  Everything runs on the main loop.
+ * /org/vireo/Vmm1.
+ *
+ * The server runs on a thread of its own ("vmm-control"), with its own
+ * GLib main context, as the executable's main loop is not GLib's.  The
+ * VM is only ever read or changed on the main loop: each method hands
+ * its work there through vmm_loop_call and answers with what came back;
+ * state changes come the other way, as snapshots posted to this
+ * thread's context, in order.
  *
  * The gdbus tool, given --address, takes its peer for a message bus and
  * greets it with org.freedesktop.DBus.Hello before anything else; each
@@ -20,6 +27,8 @@
 
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/i8042.h"
@@ -34,7 +43,23 @@ static const char bus_xml[] =
     "</method></interface></node>";
 
 struct VmmControlServer {
-    VmmInstance *inst;
+    VmmInstance *inst; /* on the main loop only */
+    VmmLoop *loop;
+    GMainContext *ctx;
+    GMainLoop *gloop;
+    GThread *thread;
+    int listen_fd;
+    /* what the main thread knew at start (these never change) */
+    char *name, *uuid;
+    uint32_t n_cpus;
+    uint64_t mem_size;
+    char *initial_state;
+    /* setup, done on the thread: its outcome for control_start */
+    GMutex lock;
+    GCond cond;
+    gboolean ready;
+    GError *setup_error;
+
     char *guid;
     GSocketService *service;
     GCancellable *cancel; /* handshakes in progress, at stop */
@@ -45,103 +70,269 @@ struct VmmControlServer {
     guint64 n_hellos;
 };
 
-static void sync_state(VmmInstance *inst, gpointer data)
-{
-    VmmControlServer *self = data;
-    const char *state = vmm_state_to_string(inst->state);
+/* the VM's state as the main loop saw it, for the control thread */
+typedef struct {
+    VmmControlServer *self;
+    VmmState state;
+    guint64 resets;
+    int exit_status;
+} StateSnapshot;
 
+/* control thread */
+static gboolean emit_state(gpointer data)
+{
+    StateSnapshot *snap = data;
+    VmmControlServer *self = snap->self;
+    const char *state = vmm_state_to_string(snap->state);
+
+    if (!self->skeleton) /* setup failed, or the server is going */
+        return G_SOURCE_REMOVE;
     vmm_dbus_vmm1_set_state(self->skeleton, state);
-    vmm_dbus_vmm1_set_resets(self->skeleton, inst->resets);
-    if (inst->state == VMM_STATE_STOPPED)
-        vmm_dbus_vmm1_set_exit_status(self->skeleton, inst->exit_status);
+    vmm_dbus_vmm1_set_resets(self->skeleton, snap->resets);
+    if (snap->state == VMM_STATE_STOPPED)
+        vmm_dbus_vmm1_set_exit_status(self->skeleton, snap->exit_status);
     /* the skeleton sends PropertiesChanged from an idle: send it now, so
      * that peers see the properties before the signal, and a VM that is
      * about to end still tells them */
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->skeleton));
     vmm_dbus_vmm1_emit_state_changed(self->skeleton, state);
+    return G_SOURCE_REMOVE;
 }
 
-static gboolean fail_unless_running(GDBusMethodInvocation *inv,
-                                    VmmInstance *inst, const char *what)
+/* main loop: inst->notify */
+static void sync_state(VmmInstance *inst, void *data)
+{
+    VmmControlServer *self = data;
+    StateSnapshot *snap = g_new0(StateSnapshot, 1);
+
+    snap->self = self;
+    snap->state = inst->state;
+    snap->resets = inst->resets;
+    snap->exit_status = inst->exit_status;
+    g_main_context_invoke_full(self->ctx, G_PRIORITY_DEFAULT, emit_state, snap,
+                               g_free);
+}
+
+/* One method's work on the main loop, and what it found. */
+typedef enum {
+    OP_PAUSE,
+    OP_RESUME,
+    OP_POWER_BUTTON,
+    OP_REBOOT,
+    OP_RESET,
+    OP_INJECT,
+    OP_OPEN_VNC,
+    OP_STATS,
+} OpKind;
+
+typedef struct {
+    VmmControlServer *self;
+    OpKind kind;
+    const guint8 *bytes; /* OP_INJECT */
+    gsize len;
+    /* out: error (a GDBusError) and its message, or the results */
+    int error;
+    char message[600];
+    int fd;
+    guint64 uptime_ns;
+    uint32_t n_cpus;
+    guint64 cpu_ns[256], vcpu_exits[256], exits[VMM_EXIT_N];
+} Op;
+
+static void op_fail(Op *op, int error, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void op_fail(Op *op, int error, const char *fmt, ...)
+{
+    va_list ap;
+
+    op->error = error;
+    va_start(ap, fmt);
+    g_vsnprintf(op->message, sizeof(op->message), fmt, ap);
+    va_end(ap);
+}
+
+static gboolean fail_unless_running(Op *op, VmmInstance *inst,
+                                    const char *what)
 {
     if (inst->state == VMM_STATE_RUNNING)
         return FALSE;
-    g_dbus_method_invocation_return_error(
-        inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-        "Cannot %s: the VM is %s, not running.", what,
-        vmm_state_to_string(inst->state));
+    op_fail(op, G_DBUS_ERROR_FAILED, "Cannot %s: the VM is %s, not running.",
+            what, vmm_state_to_string(inst->state));
+    return TRUE;
+}
+
+static void op_stats(Op *op, VmmInstance *inst)
+{
+    struct timespec now;
+
+    if (!inst->vm_live)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    op->uptime_ns = ((guint64)now.tv_sec * 1000000 + now.tv_nsec / 1000 -
+                     (guint64)inst->boot_time_us) * 1000;
+    op->n_cpus = MIN(inst->vm.n_cpus, G_N_ELEMENTS(op->cpu_ns));
+    for (uint32_t i = 0; i < op->n_cpus; i++) {
+        struct vmm_vcpu *v = &inst->vm.vcpus[i];
+
+        op->cpu_ns[i] = (guint64)vmm_vcpu_cpu_time_ns(v);
+        for (int k = 0; k < VMM_EXIT_N; k++) {
+            uint64_t n = __atomic_load_n(&v->exits[k], __ATOMIC_RELAXED);
+
+            op->exits[k] += n;
+            op->vcpu_exits[i] += n;
+        }
+    }
+}
+
+/* main loop */
+static void run_op(void *data)
+{
+    Op *op = data;
+    VmmInstance *inst = op->self->inst;
+    VmmError err = {{0}};
+    int e;
+
+    op->fd = -1;
+    switch (op->kind) {
+    case OP_PAUSE:
+        if (!fail_unless_running(op, inst, "pause"))
+            vmm_instance_pause(inst);
+        break;
+    case OP_RESUME:
+        if (inst->state != VMM_STATE_PAUSED)
+            op_fail(op, G_DBUS_ERROR_FAILED,
+                    "Cannot resume: the VM is %s, not paused.",
+                    vmm_state_to_string(inst->state));
+        else
+            vmm_instance_resume(inst);
+        break;
+    case OP_POWER_BUTTON:
+        if (!fail_unless_running(op, inst, "press the power button") &&
+            !vmm_instance_power_button(inst))
+            op_fail(op, G_DBUS_ERROR_FAILED,
+                    "This machine has no ACPI power button.");
+        break;
+    case OP_REBOOT:
+        if (!fail_unless_running(op, inst, "reboot") &&
+            !vmm_instance_reboot(inst))
+            op_fail(op, G_DBUS_ERROR_FAILED,
+                    "This machine has no ACPI power button to ask its guest "
+                    "to reboot; use Reset instead.");
+        break;
+    case OP_RESET:
+        if (!inst->vm_live)
+            op_fail(op, G_DBUS_ERROR_FAILED, "Cannot reset: the VM is %s.",
+                    vmm_state_to_string(inst->state));
+        else
+            vmm_instance_reset(inst);
+        break;
+    case OP_INJECT:
+        if (fail_unless_running(op, inst, "type"))
+            break;
+        e = vmm_i8042_inject_scancodes(&inst->vm.machine, op->bytes, op->len);
+        if (e < 0)
+            op_fail(op, G_DBUS_ERROR_LIMITS_EXCEEDED,
+                    "The keyboard buffer is full (%s); send fewer scan codes "
+                    "at once or wait for the guest to read them.",
+                    g_strerror(-e));
+        break;
+    case OP_OPEN_VNC:
+        if (!inst->display) {
+            op_fail(op, G_DBUS_ERROR_NOT_SUPPORTED,
+                    "This VM has no display: it was started with --display "
+                    "none.");
+            break;
+        }
+        op->fd = vmm_display_open_client(inst->display, &err);
+        if (op->fd < 0)
+            op_fail(op, G_DBUS_ERROR_FAILED,
+                    "Cannot connect to the VNC server: %s", err.message);
+        break;
+    case OP_STATS:
+        op_stats(op, inst);
+        break;
+    }
+}
+
+/* control thread: runs @op on the main loop; TRUE if it went through,
+ * else the invocation has been answered with the error */
+static gboolean call_main(VmmControlServer *self, Op *op,
+                          GDBusMethodInvocation *inv)
+{
+    op->self = self;
+    op->error = -1;
+    if (!vmm_loop_call(self->loop, run_op, op)) {
+        g_dbus_method_invocation_return_error(
+            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+            "The VM is ending; it takes no more requests.");
+        return FALSE;
+    }
+    if (op->error >= 0) {
+        if (op->fd >= 0)
+            close(op->fd);
+        g_dbus_method_invocation_return_error_literal(inv, G_DBUS_ERROR,
+                                                      op->error, op->message);
+        return FALSE;
+    }
     return TRUE;
 }
 
 static gboolean on_pause(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                          VmmControlServer *self)
 {
-    if (fail_unless_running(inv, self->inst, "pause"))
-        return TRUE;
-    vmm_instance_pause(self->inst);
-    vmm_dbus_vmm1_complete_pause(obj, inv);
+    Op op = {.kind = OP_PAUSE};
+
+    if (call_main(self, &op, inv))
+        vmm_dbus_vmm1_complete_pause(obj, inv);
     return TRUE;
 }
 
 static gboolean on_resume(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                           VmmControlServer *self)
 {
-    if (self->inst->state != VMM_STATE_PAUSED) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-            "Cannot resume: the VM is %s, not paused.",
-            vmm_state_to_string(self->inst->state));
-        return TRUE;
-    }
-    vmm_instance_resume(self->inst);
-    vmm_dbus_vmm1_complete_resume(obj, inv);
+    Op op = {.kind = OP_RESUME};
+
+    if (call_main(self, &op, inv))
+        vmm_dbus_vmm1_complete_resume(obj, inv);
     return TRUE;
 }
 
 static gboolean on_power_button(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                                 VmmControlServer *self)
 {
-    if (fail_unless_running(inv, self->inst, "press the power button"))
-        return TRUE;
-    if (!vmm_instance_power_button(self->inst)) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-            "This machine has no ACPI power button.");
-        return TRUE;
-    }
-    vmm_dbus_vmm1_complete_power_button(obj, inv);
+    Op op = {.kind = OP_POWER_BUTTON};
+
+    if (call_main(self, &op, inv))
+        vmm_dbus_vmm1_complete_power_button(obj, inv);
     return TRUE;
 }
 
 static gboolean on_reboot(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                           VmmControlServer *self)
 {
-    if (fail_unless_running(inv, self->inst, "reboot"))
-        return TRUE;
-    if (!vmm_instance_reboot(self->inst)) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-            "This machine has no ACPI power button to ask its guest to "
-            "reboot; use Reset instead.");
-        return TRUE;
-    }
-    vmm_dbus_vmm1_complete_reboot(obj, inv);
+    Op op = {.kind = OP_REBOOT};
+
+    if (call_main(self, &op, inv))
+        vmm_dbus_vmm1_complete_reboot(obj, inv);
     return TRUE;
 }
 
 static gboolean on_reset(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                          VmmControlServer *self)
 {
-    if (!self->inst->vm_live) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-            "Cannot reset: the VM is %s.",
-            vmm_state_to_string(self->inst->state));
-        return TRUE;
-    }
-    vmm_instance_reset(self->inst);
-    vmm_dbus_vmm1_complete_reset(obj, inv);
+    Op op = {.kind = OP_RESET};
+
+    if (call_main(self, &op, inv))
+        vmm_dbus_vmm1_complete_reset(obj, inv);
     return TRUE;
+}
+
+/* main loop */
+static void quit_main(void *data)
+{
+    VmmControlServer *self = data;
+
+    vmm_instance_quit(self->inst, VMM_STATUS_OK);
 }
 
 static void quit_after_flush(GObject *source, GAsyncResult *res, gpointer data)
@@ -149,7 +340,7 @@ static void quit_after_flush(GObject *source, GAsyncResult *res, gpointer data)
     VmmControlServer *self = data;
 
     g_dbus_connection_flush_finish(G_DBUS_CONNECTION(source), res, NULL);
-    vmm_instance_quit(self->inst, VMM_STATUS_OK);
+    vmm_loop_post(self->loop, quit_main, self, NULL);
 }
 
 static gboolean on_quit(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
@@ -166,21 +357,11 @@ static gboolean on_quit(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 static gboolean on_inject(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                           GVariant *codes, VmmControlServer *self)
 {
-    gsize len;
-    const guint8 *bytes = g_variant_get_fixed_array(codes, &len, 1);
-    int err;
+    Op op = {.kind = OP_INJECT};
 
-    if (fail_unless_running(inv, self->inst, "type"))
-        return TRUE;
-    err = vmm_i8042_inject_scancodes(&self->inst->vm.machine, bytes, len);
-    if (err < 0) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
-            "The keyboard buffer is full (%s); send fewer scan codes at "
-            "once or wait for the guest to read them.", g_strerror(-err));
-        return TRUE;
-    }
-    vmm_dbus_vmm1_complete_inject_scancodes(obj, inv);
+    op.bytes = g_variant_get_fixed_array(codes, &op.len, 1);
+    if (call_main(self, &op, inv))
+        vmm_dbus_vmm1_complete_inject_scancodes(obj, inv);
     return TRUE;
 }
 
@@ -189,24 +370,14 @@ static gboolean on_open_vnc(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 {
     g_autoptr(GUnixFDList) fds = NULL;
     g_autoptr(GError) error = NULL;
-    int fd, index;
+    Op op = {.kind = OP_OPEN_VNC};
+    int index;
 
-    if (!self->inst->display) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_NOT_SUPPORTED,
-            "This VM has no display: it was started with --display none.");
+    if (!call_main(self, &op, inv))
         return TRUE;
-    }
-    fd = vmm_display_open_client(self->inst->display, &error);
-    if (fd < 0) {
-        g_dbus_method_invocation_return_error(
-            inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-            "Cannot connect to the VNC server: %s", error->message);
-        return TRUE;
-    }
     fds = g_unix_fd_list_new();
-    index = g_unix_fd_list_append(fds, fd, &error);
-    close(fd);
+    index = g_unix_fd_list_append(fds, op.fd, &error);
+    close(op.fd);
     if (index < 0) {
         g_dbus_method_invocation_return_error(
             inv, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
@@ -220,35 +391,23 @@ static gboolean on_open_vnc(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
 static gboolean on_get_stats(VmmDbusVmm1 *obj, GDBusMethodInvocation *inv,
                              VmmControlServer *self)
 {
-    VmmInstance *inst = self->inst;
+    g_autofree Op *op = g_new0(Op, 1); /* 4 KiB: not on this stack */
     GVariantBuilder times, exits, per_vcpu;
-    uint64_t sums[VMM_EXIT_N] = {0};
-    guint64 uptime = 0;
 
+    op->kind = OP_STATS;
+    if (!call_main(self, op, inv))
+        return TRUE;
     g_variant_builder_init(&times, G_VARIANT_TYPE("at"));
     g_variant_builder_init(&exits, G_VARIANT_TYPE("a{st}"));
     g_variant_builder_init(&per_vcpu, G_VARIANT_TYPE("at"));
-    if (inst->vm_live) {
-        uptime = (guint64)(g_get_monotonic_time() - inst->boot_time_us) * 1000;
-        for (uint32_t i = 0; i < inst->vm.n_cpus; i++) {
-            struct vmm_vcpu *v = &inst->vm.vcpus[i];
-            uint64_t total = 0;
-
-            g_variant_builder_add(&times, "t",
-                                  (guint64)vmm_vcpu_cpu_time_ns(v));
-            for (int k = 0; k < VMM_EXIT_N; k++) {
-                uint64_t n = __atomic_load_n(&v->exits[k], __ATOMIC_RELAXED);
-
-                sums[k] += n;
-                total += n;
-            }
-            g_variant_builder_add(&per_vcpu, "t", (guint64)total);
-        }
+    for (uint32_t i = 0; i < op->n_cpus; i++) {
+        g_variant_builder_add(&times, "t", op->cpu_ns[i]);
+        g_variant_builder_add(&per_vcpu, "t", op->vcpu_exits[i]);
     }
     for (int k = 0; k < VMM_EXIT_N; k++)
         g_variant_builder_add(&exits, "{st}", vmm_exit_kind_names[k],
-                              (guint64)sums[k]);
-    vmm_dbus_vmm1_complete_get_stats(obj, inv, uptime,
+                              op->exits[k]);
+    vmm_dbus_vmm1_complete_get_stats(obj, inv, op->uptime_ns,
                                      g_variant_builder_end(&times),
                                      g_variant_builder_end(&exits),
                                      g_variant_builder_end(&per_vcpu));
@@ -358,18 +517,13 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *sc,
     return TRUE;
 }
 
-static void control_stop(VmmControlServer *self);
-
-/* Serves org.vireo.Vmm1 on @listen_fd (a listening Unix socket, which
- * the caller keeps and closes). */
-static VmmControlServer *control_start(VmmInstance *inst, int listen_fd,
-                                       GError **error)
+/* control thread: the server's objects, made here so that they belong
+ * to this thread's context; FALSE with setup_error */
+static gboolean setup(VmmControlServer *self)
 {
-    VmmControlServer *self = g_new0(VmmControlServer, 1);
     g_autoptr(GSocket) socket = NULL;
-    int fd = dup(listen_fd);
+    int fd = dup(self->listen_fd);
 
-    self->inst = inst;
     self->guid = g_dbus_generate_guid();
     self->cancel = g_cancellable_new();
     self->connections = g_ptr_array_new_with_free_func(g_object_unref);
@@ -381,29 +535,26 @@ static VmmControlServer *control_start(VmmInstance *inst, int listen_fd,
     self->service = g_socket_service_new();
     self->skeleton = vmm_dbus_vmm1_skeleton_new();
     if (fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+        g_set_error(&self->setup_error, G_IO_ERROR,
+                    g_io_error_from_errno(errno),
                     "cannot take over the control socket: %s",
                     g_strerror(errno));
-        control_stop(self);
-        return NULL;
+        return FALSE;
     }
-    socket = g_socket_new_from_fd(fd, error);
+    socket = g_socket_new_from_fd(fd, &self->setup_error);
     if (!socket) {
         close(fd);
-        control_stop(self);
-        return NULL;
+        return FALSE;
     }
     if (!g_socket_listener_add_socket(G_SOCKET_LISTENER(self->service),
-                                      socket, NULL, error)) {
-        control_stop(self);
-        return NULL;
-    }
+                                      socket, NULL, &self->setup_error))
+        return FALSE;
 
-    vmm_dbus_vmm1_set_name(self->skeleton, inst->name);
-    vmm_dbus_vmm1_set_uuid(self->skeleton, inst->uuid);
-    vmm_dbus_vmm1_set_state(self->skeleton, vmm_state_to_string(inst->state));
-    vmm_dbus_vmm1_set_vcpus(self->skeleton, inst->n_cpus);
-    vmm_dbus_vmm1_set_memory_bytes(self->skeleton, inst->mem_size);
+    vmm_dbus_vmm1_set_name(self->skeleton, self->name);
+    vmm_dbus_vmm1_set_uuid(self->skeleton, self->uuid);
+    vmm_dbus_vmm1_set_state(self->skeleton, self->initial_state);
+    vmm_dbus_vmm1_set_vcpus(self->skeleton, self->n_cpus);
+    vmm_dbus_vmm1_set_memory_bytes(self->skeleton, self->mem_size);
     vmm_dbus_vmm1_set_exit_status(self->skeleton, -1);
     g_signal_connect(self->skeleton, "handle-pause", G_CALLBACK(on_pause),
                      self);
@@ -423,20 +574,20 @@ static VmmControlServer *control_start(VmmInstance *inst, int listen_fd,
     g_signal_connect(self->skeleton, "handle-get-stats",
                      G_CALLBACK(on_get_stats), self);
     g_signal_connect(self->service, "incoming", G_CALLBACK(on_incoming), self);
-    inst->notify = sync_state;
-    inst->notify_data = self;
     g_socket_service_start(self->service);
-    return self;
+    return TRUE;
 }
 
-static void control_stop(VmmControlServer *self)
+/* control thread: every peer goes, and the objects with them */
+static void teardown(VmmControlServer *self)
 {
-    if (self->inst->notify_data == self)
-        self->inst->notify = NULL;
-    g_cancellable_cancel(self->cancel);
-    g_socket_service_stop(self->service);
-    g_socket_listener_close(G_SOCKET_LISTENER(self->service));
-    for (guint i = 0; i < self->connections->len; i++) {
+    if (self->cancel)
+        g_cancellable_cancel(self->cancel);
+    if (self->service) {
+        g_socket_service_stop(self->service);
+        g_socket_listener_close(G_SOCKET_LISTENER(self->service));
+    }
+    for (guint i = 0; self->connections && i < self->connections->len; i++) {
         GDBusConnection *conn = self->connections->pdata[i];
         guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(conn),
                                                       "vmm-bus-object"));
@@ -448,18 +599,106 @@ static void control_stop(VmmControlServer *self)
         g_dbus_connection_close_sync(conn, NULL, NULL);
     }
     /* (exported nowhere when every client has gone) */
-    if (g_dbus_interface_skeleton_get_connection(
-            G_DBUS_INTERFACE_SKELETON(self->skeleton)))
+    if (self->skeleton && g_dbus_interface_skeleton_get_connection(
+                              G_DBUS_INTERFACE_SKELETON(self->skeleton)))
         g_dbus_interface_skeleton_unexport(
             G_DBUS_INTERFACE_SKELETON(self->skeleton));
-    g_ptr_array_unref(self->connections);
-    g_dbus_node_info_unref(self->bus_info);
-    g_object_unref(self->skeleton);
-    g_object_unref(self->service);
-    g_object_unref(self->observer);
-    g_object_unref(self->cancel);
-    g_free(self->guid);
+    g_clear_pointer(&self->connections, g_ptr_array_unref);
+    g_clear_pointer(&self->bus_info, g_dbus_node_info_unref);
+    g_clear_object(&self->skeleton);
+    g_clear_object(&self->service);
+    g_clear_object(&self->observer);
+    g_clear_object(&self->cancel);
+    g_clear_pointer(&self->guid, g_free);
+}
+
+static gpointer control_main(gpointer data)
+{
+    VmmControlServer *self = data;
+    gboolean ok;
+
+    g_main_context_push_thread_default(self->ctx);
+    ok = setup(self);
+    g_mutex_lock(&self->lock);
+    self->ready = TRUE;
+    g_cond_signal(&self->cond);
+    g_mutex_unlock(&self->lock);
+    if (ok)
+        g_main_loop_run(self->gloop);
+    teardown(self);
+    /* what is left (cancelled handshakes) ends too */
+    for (int i = 0; i < 100 && g_main_context_iteration(self->ctx, FALSE); i++)
+        ;
+    g_main_context_pop_thread_default(self->ctx);
+    return NULL;
+}
+
+static gboolean quit_thread(gpointer data)
+{
+    VmmControlServer *self = data;
+
+    g_main_loop_quit(self->gloop);
+    return G_SOURCE_REMOVE;
+}
+
+static void free_server(VmmControlServer *self)
+{
+    g_clear_pointer(&self->gloop, g_main_loop_unref);
+    g_clear_pointer(&self->ctx, g_main_context_unref);
+    g_clear_error(&self->setup_error);
+    g_mutex_clear(&self->lock);
+    g_cond_clear(&self->cond);
+    g_free(self->name);
+    g_free(self->uuid);
+    g_free(self->initial_state);
     g_free(self);
+}
+
+/* Main loop: serves org.vireo.Vmm1 on @listen_fd (a listening Unix
+ * socket, which the caller keeps and closes) from a thread of its own. */
+static VmmControlServer *control_start(VmmInstance *inst, int listen_fd,
+                                       VmmError *err)
+{
+    VmmControlServer *self = g_new0(VmmControlServer, 1);
+
+    self->inst = inst;
+    self->loop = inst->loop;
+    self->listen_fd = listen_fd;
+    self->name = g_strdup(inst->name);
+    self->uuid = g_strdup(inst->uuid);
+    self->n_cpus = inst->n_cpus;
+    self->mem_size = inst->mem_size;
+    self->initial_state = g_strdup(vmm_state_to_string(inst->state));
+    self->ctx = g_main_context_new();
+    self->gloop = g_main_loop_new(self->ctx, FALSE);
+    g_mutex_init(&self->lock);
+    g_cond_init(&self->cond);
+    self->thread = g_thread_new("vmm-control", control_main, self);
+    g_mutex_lock(&self->lock);
+    while (!self->ready)
+        g_cond_wait(&self->cond, &self->lock);
+    g_mutex_unlock(&self->lock);
+    if (self->setup_error) {
+        vmm_error_set(err, "%s", self->setup_error->message);
+        g_thread_join(self->thread);
+        free_server(self);
+        return NULL;
+    }
+    inst->notify = sync_state;
+    inst->notify_data = self;
+    return self;
+}
+
+/* Main thread, once its loop has closed (vmm_loop_call fails from now
+ * on, so the control thread cannot wait for it). */
+static void control_stop(VmmControlServer *self)
+{
+    if (self->inst->notify_data == self)
+        self->inst->notify = NULL;
+    /* after the snapshots already posted, so peers see the last state */
+    g_main_context_invoke(self->ctx, quit_thread, self);
+    g_thread_join(self->thread);
+    free_server(self);
 }
 
 __attribute__((visibility("default")))

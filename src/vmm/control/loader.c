@@ -3,6 +3,8 @@
 #include "control/control.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "control/control-module.h"
@@ -17,38 +19,42 @@ struct VmmControl {
 };
 
 VmmControl *vmm_control_new(VmmInstance *inst, const char *path,
-                            GError **error)
+                            VmmError *err)
 {
     VmmControl *self;
     int fd = vmm_unix_listen(path, 16);
 
     if (fd == -EEXIST) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                    "%s exists and is not a socket; choose another path.",
-                    path);
+        vmm_error_set(err, "%s exists and is not a socket; choose another "
+                      "path.", path);
         return NULL;
     }
     if (fd < 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(-fd),
-                    "cannot listen on %s: %s", path, g_strerror(-fd));
+        vmm_error_set(err, "cannot listen on %s: %s", path, strerror(-fd));
         return NULL;
     }
-    self = g_new0(VmmControl, 1);
+    self = calloc(1, sizeof(*self));
+    if (!self || !(self->path = strdup(path))) {
+        free(self);
+        close(fd);
+        unlink(path);
+        vmm_error_set(err, "out of memory");
+        return NULL;
+    }
     self->inst = inst;
-    self->path = g_strdup(path);
     self->listen_fd = fd;
     return self;
 }
 
-gboolean vmm_control_load(VmmControl *self, GError **error)
+bool vmm_control_load(VmmControl *self, VmmError *err)
 {
-    self->mod = vmm_module_load("control", sizeof(*self->mod), error);
+    self->mod = vmm_module_load("control", sizeof(*self->mod), err);
     return self->mod != NULL;
 }
 
-gboolean vmm_control_start(VmmControl *self, GError **error)
+bool vmm_control_start(VmmControl *self, VmmError *err)
 {
-    self->server = self->mod->start(self->inst, self->listen_fd, error);
+    self->server = self->mod->start(self->inst, self->listen_fd, err);
     return self->server != NULL;
 }
 
@@ -60,6 +66,6 @@ void vmm_control_free(VmmControl *self)
         self->mod->stop(self->server);
     close(self->listen_fd);
     unlink(self->path);
-    g_free(self->path);
-    g_free(self);
+    free(self->path);
+    free(self);
 }

@@ -8,11 +8,11 @@
 
 struct vmm_display_module {
     struct vmm_module_header header;
-    gboolean (*spec_valid)(const char *spec, GError **error);
+    bool (*spec_valid)(const char *spec, VmmError *err);
     VmmDisplay *(*create)(const char *spec, const char *vm_name,
-                          GError **error);
+                          VmmError *err);
     void (*attach)(VmmDisplay *d, struct vmm_machine *m);
     void (*detach)(VmmDisplay *d);
-    int (*open_client)(VmmDisplay *d, GError **error);
+    int (*open_client)(VmmDisplay *d, VmmError *err);
     void (*destroy)(VmmDisplay *d);
 };

@@ -2,6 +2,7 @@
  * (the server, its clients, their input) share. */
 #pragma once
 
+#include <glib.h>
 #include <pthread.h>
 #include <rfb/rfb.h>
 #include <rfb/rfbregion.h>
@@ -96,6 +97,14 @@ void vmm_vnc_stop(VmmDisplay *d);
 /* Changes the desktop size; clients are told (NewFBSize). */
 void vmm_vnc_resize(VmmDisplay *d, uint32_t width, uint32_t height);
 unsigned vmm_vnc_clients(VmmDisplay *d);
+/* display.h's calls that can fail, as the module has them (GError);
+ * module.c hands them to the executable as VmmErrors */
+gboolean display_spec_valid(const char *spec, GError **error);
+VmmDisplay *display_new(const char *spec, const char *vm_name,
+                        GError **error);
+int display_open_client(VmmDisplay *d, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmmDisplay, vmm_display_free)
+
 gboolean vmm_display_config_parse(const char *spec,
                                   struct vmm_display_config *cfg,
                                   GError **error);

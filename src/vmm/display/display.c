@@ -147,7 +147,7 @@ fail:
     return FALSE;
 }
 
-gboolean vmm_display_spec_valid(const char *spec, GError **error)
+gboolean display_spec_valid(const char *spec, GError **error)
 {
     struct vmm_display_config cfg;
 
@@ -320,7 +320,7 @@ static void *refresh_main(void *opaque)
 
 /* ---- life cycle ---- */
 
-VmmDisplay *vmm_display_new(const char *spec, const char *vm_name,
+VmmDisplay *display_new(const char *spec, const char *vm_name,
                             GError **error)
 {
     g_autoptr(VmmDisplay) d = NULL;

@@ -8,8 +8,7 @@
  */
 #pragma once
 
-#include <glib.h>
-
+#include "error.h"
 #include "vmm-machine.h"
 
 typedef struct VmmDisplay VmmDisplay;
@@ -18,19 +17,17 @@ typedef struct VmmDisplay VmmDisplay;
  * (HOST a loopback address unless a password is given), either with
  * ",password-file=FILE" and ",keymap=us|de", or "none" (for which
  * vmm_display_new returns NULL without an error). */
-gboolean vmm_display_spec_valid(const char *spec, GError **error);
+bool vmm_display_spec_valid(const char *spec, VmmError *err);
 VmmDisplay *vmm_display_new(const char *spec, const char *vm_name,
-                            GError **error);
+                            VmmError *err);
 /* Lends the video memory to @m (sets m->fb) before its devices are
  * created, and takes input to it; detach before the machine goes. */
 void vmm_display_attach(VmmDisplay *d, struct vmm_machine *m);
 void vmm_display_detach(VmmDisplay *d);
 /* A new VNC client on a socket pair: returns the other end (the caller
- * owns it) or -1 with @error. */
-int vmm_display_open_client(VmmDisplay *d, GError **error);
+ * owns it) or -1 with @err. */
+int vmm_display_open_client(VmmDisplay *d, VmmError *err);
 /* The display's boot resolution, for direct kernel boot. */
 #define VMM_DISPLAY_BOOT_WIDTH 1280
 #define VMM_DISPLAY_BOOT_HEIGHT 800
 void vmm_display_free(VmmDisplay *d);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmmDisplay, vmm_display_free)

@@ -5,28 +5,30 @@
  */
 #include "display/display-module.h"
 
+#include <string.h>
+
 static const struct vmm_display_module *mod;
 
-static gboolean load(GError **error)
+static bool load(VmmError *err)
 {
     if (!mod)
-        mod = vmm_module_load("display", sizeof(*mod), error);
+        mod = vmm_module_load("display", sizeof(*mod), err);
     return mod != NULL;
 }
 
-gboolean vmm_display_spec_valid(const char *spec, GError **error)
+bool vmm_display_spec_valid(const char *spec, VmmError *err)
 {
-    if (g_str_equal(spec, "none"))
-        return TRUE;
-    return load(error) && mod->spec_valid(spec, error);
+    if (strcmp(spec, "none") == 0)
+        return true;
+    return load(err) && mod->spec_valid(spec, err);
 }
 
 VmmDisplay *vmm_display_new(const char *spec, const char *vm_name,
-                            GError **error)
+                            VmmError *err)
 {
-    if (g_str_equal(spec, "none") || !load(error))
+    if (strcmp(spec, "none") == 0 || !load(err))
         return NULL;
-    return mod->create(spec, vm_name, error);
+    return mod->create(spec, vm_name, err);
 }
 
 /* the rest has a display, hence the module */
@@ -40,9 +42,9 @@ void vmm_display_detach(VmmDisplay *d)
     mod->detach(d);
 }
 
-int vmm_display_open_client(VmmDisplay *d, GError **error)
+int vmm_display_open_client(VmmDisplay *d, VmmError *err)
 {
-    return mod->open_client(d, error);
+    return mod->open_client(d, err);
 }
 
 void vmm_display_free(VmmDisplay *d)

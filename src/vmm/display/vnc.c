@@ -401,7 +401,7 @@ static void *accept_main(void *opaque)
     return NULL;
 }
 
-int vmm_display_open_client(VmmDisplay *d, GError **error)
+int display_open_client(VmmDisplay *d, GError **error)
 {
     int sv[2];
 
