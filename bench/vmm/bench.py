@@ -7,6 +7,8 @@ For each VMM, several runs of the very same guest ELF (tests/guests/hello.elf):
   overhead    RSS beyond guest memory, with the guest idle (hello wait=1):
               the VMM's whole RSS minus what the guest RAM mapping holds;
               private is the same for private (unshared) pages only
+and the same for vireo-vmm with its D-Bus control server and microvm with
+QMP, the control planes Vireo and libvirt use.
 Prints the medians as a table (and --json for machines).  Timings belong
 here, never in tests.  See README.md.
 """
@@ -17,12 +19,13 @@ import select
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 MEM_MIB = 256
 
 
-def vmm_cmds(build, guest, wait):
+def vmm_cmds(build, guest, wait, sockdir):
     cmdline = "wait=1" if wait else ""
     vireo = [os.path.join(build, "src", "vmm", "vireo-vmm"),
              "--memory", "%dM" % MEM_MIB, "--kernel", guest,
@@ -32,11 +35,23 @@ def vmm_cmds(build, guest, wait):
             "-display", "none", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
             "-kernel", guest, "-append", cmdline]
+    microvm = qemu[:1] + ["-M", "microvm"] + qemu[1:]
     return {
         "vireo-vmm": vireo,
-        "qemu microvm": qemu[:1] + ["-M", "microvm"] + qemu[1:],
+        "qemu microvm": microvm,
         "qemu pc": qemu[:1] + ["-M", "pc"] + qemu[1:],
+        # with their control planes, as Vireo and libvirt run them: the
+        # D-Bus server (GLib, GIO) against QMP
+        "vireo +control": vireo + ["--control",
+                                   "unix:" + os.path.join(sockdir, "vmm.sock")],
+        "microvm +qmp": microvm + ["-qmp", "unix:%s,server=on,wait=off"
+                                   % os.path.join(sockdir, "qmp.sock")],
     }
+
+
+def clean(sockdir):
+    for name in os.listdir(sockdir):
+        os.unlink(os.path.join(sockdir, name))
 
 
 def timed_run(cmd, timeout):
@@ -128,19 +143,22 @@ def main():
     guest = os.path.join(args.build, "tests", "guests", "hello.elf")
     if not os.path.exists(guest):
         sys.exit("bench/vmm: build first (%s is missing)" % guest)
-    timed = vmm_cmds(args.build, guest, wait=False)
-    idle = vmm_cmds(args.build, guest, wait=True)
+    sockdir = tempfile.mkdtemp(prefix="vireo-bench-vmm-")
+    timed = vmm_cmds(args.build, guest, False, sockdir)
+    idle = vmm_cmds(args.build, guest, True, sockdir)
     results = {}
     for name, cmd in timed.items():
         runs = args.pc_runs if name == "qemu pc" else args.runs
         firsts, ends, rss = [], [], []
         for _ in range(runs):
+            clean(sockdir)
             first, end, status = timed_run(cmd, 120)
             if status != 1:
                 sys.exit("bench/vmm: %s exited %d, not 1 (a pass)" % (name, status))
             firsts.append(first * 1000)
             ends.append(end * 1000)
         for _ in range(min(runs, 3)):
+            clean(sockdir)
             rss.append(rss_overhead(idle[name], 120))
         results[name] = {
             "runs": runs,
@@ -150,13 +168,13 @@ def main():
             "overhead_kib": median([r[1] for r in rss]),
             "private_overhead_kib": median([r[2] for r in rss]),
         }
-        print("%-13s done (%d runs)" % (name, runs), file=sys.stderr)
+        print("%-15s done (%d runs)" % (name, runs), file=sys.stderr)
 
     print("guest: %s, %d MiB, medians" % (guest, MEM_MIB))
-    print("%-13s %14s %12s %14s %14s" % ("VMM", "first byte ms", "exit ms",
+    print("%-15s %14s %12s %14s %14s" % ("VMM", "first byte ms", "exit ms",
                                          "overhead MiB", "private MiB"))
     for name, r in results.items():
-        print("%-13s %14.1f %12.1f %14.2f %14.2f" % (
+        print("%-15s %14.1f %12.1f %14.2f %14.2f" % (
             name, r["first_byte_ms"], r["exit_ms"], r["overhead_kib"] / 1024,
             r["private_overhead_kib"] / 1024))
     v = results["vireo-vmm"]
@@ -164,6 +182,12 @@ def main():
         print("first byte: vireo-vmm takes %.3f of %s's time (goal <= 0.1)"
               % (v["first_byte_ms"] / results[q]["first_byte_ms"], q))
     print("overhead: %.2f MiB (goal <= 3 MiB)" % (v["overhead_kib"] / 1024))
+    c, q = results["vireo +control"], results["microvm +qmp"]
+    print("with control planes: %.2f MiB (D-Bus) vs %.2f MiB (QMP): %.3f"
+          % (c["overhead_kib"] / 1024, q["overhead_kib"] / 1024,
+             c["overhead_kib"] / q["overhead_kib"]))
+    clean(sockdir)
+    os.rmdir(sockdir)
     if args.json:
         print(json.dumps(results, indent=2))
 
