@@ -327,11 +327,14 @@ vmm_loop_run(VmmLoop *loop)
                 r = read(loop->wake_fd, &count, sizeof(count));
             while (r < 0 && errno == EINTR);
         }
+        /* from here to the end of the turn, removals only mark: fds[]
+         * and index[] hold the array as it was polled, and signals and
+         * posts may remove watches too */
+        loop->dispatching = true;
         run_signals();
         run_posts(loop);
         if (loop->quit)
             break;
-        loop->dispatching = true;
         now = now_ms();
         for (size_t i = 0; i < loop->n_watches && !loop->quit; i++) {
             struct watch *w = &loop->watches[i];

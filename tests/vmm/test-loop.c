@@ -238,6 +238,45 @@ test_fd_remove_before_run(void)
     close_pipe(p);
 }
 
+typedef struct {
+    VmmLoop *loop;
+    unsigned id;
+} Removal;
+
+static void
+remove_posted(void *data)
+{
+    Removal *r = data;
+
+    vmm_loop_remove(r->loop, r->id);
+}
+
+static void
+test_fd_remove_from_post(void)
+{
+    VmmLoop *loop = new_loop();
+    Watch gone = {.keep_for = 1}, kept = {.keep_for = 1};
+    Removal r = {.loop = loop};
+    int p[2], q[2];
+
+    /* both readable when the first turn polls; the post runs after that
+     * poll and before the descriptors' callbacks, and removes the first
+     * one: the other must still get its own descriptor, once */
+    readable_pipe(p);
+    readable_pipe(q);
+    watch_add(loop, &gone, p[0]);
+    watch_add(loop, &kept, q[0]);
+    r.id = gone.id;
+    vmm_loop_post(loop, remove_posted, &r, NULL);
+    run_settle(loop);
+    g_assert_cmpint(gone.calls, ==, 0);
+    g_assert_cmpint(kept.wrong_fd, ==, 0);
+    g_assert_cmpint(kept.calls, ==, 1);
+    vmm_loop_free(loop);
+    close_pipe(p);
+    close_pipe(q);
+}
+
 #define N_ADDED 20
 
 typedef struct {
@@ -1107,6 +1146,7 @@ main(int argc, char **argv)
     g_test_add_func("/vmm/loop/fd/remove-self", test_fd_remove_self);
     g_test_add_func("/vmm/loop/fd/remove-other", test_fd_remove_other);
     g_test_add_func("/vmm/loop/fd/remove-before-run", test_fd_remove_before_run);
+    g_test_add_func("/vmm/loop/fd/remove-from-post", test_fd_remove_from_post);
     g_test_add_func("/vmm/loop/fd/add-from-callback", test_fd_add_from_callback);
     g_test_add_func("/vmm/loop/fd/hup", test_fd_hup);
     g_test_add_func("/vmm/loop/timeout/repeat", test_timeout_repeat);
