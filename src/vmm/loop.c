@@ -53,9 +53,10 @@ struct VmmLoop {
 };
 
 #define MAX_SIGNAL 65
-static VmmLoop *signal_loop;
 static volatile sig_atomic_t signal_pending[MAX_SIGNAL];
+/* @loop caught the signal; vmm_loop_free forgets it */
 static struct {
+    VmmLoop *loop;
     VmmLoopFunc func;
     void *data;
 } signal_handlers[MAX_SIGNAL];
@@ -228,11 +229,14 @@ static void
 on_signal(int signo)
 {
     int saved = errno;
+    VmmLoop *loop;
 
-    if (signo > 0 && signo < MAX_SIGNAL)
+    if (signo > 0 && signo < MAX_SIGNAL) {
         signal_pending[signo] = 1;
-    if (signal_loop)
-        wake(signal_loop);
+        loop = signal_handlers[signo].loop;
+        if (loop)
+            wake(loop);
+    }
     errno = saved;
 }
 
@@ -243,9 +247,9 @@ vmm_loop_catch_signal(VmmLoop *loop, int signo, VmmLoopFunc func, void *data)
 
     if (signo <= 0 || signo >= MAX_SIGNAL)
         return -EINVAL;
-    signal_loop = loop;
     signal_handlers[signo].func = func;
     signal_handlers[signo].data = data;
+    signal_handlers[signo].loop = loop;
     sigemptyset(&sa.sa_mask);
     return sigaction(signo, &sa, NULL) < 0 ? -errno : 0;
 }
@@ -279,10 +283,10 @@ run_posts(VmmLoop *loop)
 }
 
 static void
-run_signals(void)
+run_signals(VmmLoop *loop)
 {
     for (int s = 1; s < MAX_SIGNAL; s++) {
-        if (!signal_pending[s])
+        if (!signal_pending[s] || signal_handlers[s].loop != loop)
             continue;
         signal_pending[s] = 0;
         if (signal_handlers[s].func)
@@ -331,7 +335,7 @@ vmm_loop_run(VmmLoop *loop)
          * and index[] hold the array as it was polled, and signals and
          * posts may remove watches too */
         loop->dispatching = true;
-        run_signals();
+        run_signals(loop);
         run_posts(loop);
         if (loop->quit)
             break;
@@ -392,8 +396,15 @@ vmm_loop_free(VmmLoop *loop)
     if (!loop)
         return;
     vmm_loop_close(loop);
-    if (signal_loop == loop)
-        signal_loop = NULL;
+    /* its signals stay caught, but run nothing: not on the next loop */
+    for (int s = 1; s < MAX_SIGNAL; s++) {
+        if (signal_handlers[s].loop != loop)
+            continue;
+        signal_handlers[s].loop = NULL;
+        signal_handlers[s].func = NULL;
+        signal_handlers[s].data = NULL;
+        signal_pending[s] = 0;
+    }
     close(loop->wake_fd);
     pthread_cond_destroy(&loop->ran);
     pthread_mutex_destroy(&loop->lock);

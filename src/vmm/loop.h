@@ -51,5 +51,7 @@ void vmm_loop_post(VmmLoop *loop, VmmLoopFunc func, void *data, VmmLoopFunc dest
 bool vmm_loop_call(VmmLoop *loop, VmmLoopFunc func, void *data);
 
 /* @func runs on the loop when @signo (SIGTERM, SIGINT…) arrives, on
- * whichever thread it was delivered.  One loop per process uses this. */
+ * whichever thread it was delivered.  A signal belongs to the last loop
+ * that caught it; once that loop is freed, it stays caught (sigaction)
+ * but runs nothing. */
 int vmm_loop_catch_signal(VmmLoop *loop, int signo, VmmLoopFunc func, void *data);

@@ -1025,6 +1025,40 @@ test_signal_other_thread(void)
     vmm_loop_free(loop);
 }
 
+static void
+count_signal(void *data)
+{
+    int *count = data;
+
+    (*count)++;
+}
+
+static void
+quit_posted(void *data)
+{
+    vmm_loop_quit(data);
+}
+
+static void
+test_signal_after_free(void)
+{
+    VmmLoop *loop = new_loop();
+    int count = 0;
+
+    /* caught by a loop that is freed before it runs: the signal that
+     * arrived while it lived, and the one after, go with it */
+    g_assert_cmpint(vmm_loop_catch_signal(loop, SIGUSR2, count_signal, &count), ==, 0);
+    g_assert_cmpint(raise(SIGUSR2), ==, 0);
+    vmm_loop_free(loop);
+    g_assert_cmpint(raise(SIGUSR2), ==, 0);
+    /* and the next loop, which caught nothing, runs nothing of it */
+    loop = new_loop();
+    vmm_loop_post(loop, quit_posted, loop, NULL);
+    run_guarded(loop);
+    g_assert_cmpint(count, ==, 0);
+    vmm_loop_free(loop);
+}
+
 /* VmmError */
 
 typedef struct {
@@ -1162,6 +1196,7 @@ main(int argc, char **argv)
     g_test_add_func("/vmm/loop/quit/before-run", test_quit_before_run);
     g_test_add_func("/vmm/loop/signal/raise", test_signal_raise);
     g_test_add_func("/vmm/loop/signal/other-thread", test_signal_other_thread);
+    g_test_add_func("/vmm/loop/signal/after-free", test_signal_after_free);
     g_test_add_func("/vmm/error/set", test_error_set);
     g_test_add_func("/vmm/error/prefix", test_error_prefix);
     g_test_add_func("/vmm/error/truncate", test_error_truncate);
