@@ -10,8 +10,8 @@ enum vmm_sandbox_role {
     VMM_SANDBOX_N_ROLES,
 };
 
-/* Once, in main() before any thread starts: compiles the filters and
- * installs the SIGSYS handler.  With @enabled false the sandbox stays
+/* Once, in main() before any thread starts: readies the filters (built
+ * in at build time, sandbox-filters.h) and installs the SIGSYS handler.  With @enabled false the sandbox stays
  * off and vmm_sandbox_enter() does nothing.  Returns 0 or -errno. */
 int vmm_sandbox_init(bool enabled);
 bool vmm_sandbox_enabled(void);
@@ -22,3 +22,8 @@ bool vmm_sandbox_enabled(void);
 void vmm_sandbox_enter(enum vmm_sandbox_role role);
 
 const char *vmm_sandbox_role_name(enum vmm_sandbox_role role);
+
+struct sock_fprog;
+/* The program vmm_sandbox_enter() installs for @role (for the tests);
+ * NULL while the sandbox is off. */
+const struct sock_fprog *vmm_sandbox_program(enum vmm_sandbox_role role);

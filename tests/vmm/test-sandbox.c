@@ -3,7 +3,10 @@
  * The filters themselves, in forked children: each kind of thread keeps
  * the calls its work needs and dies with SIGSYS, naming the call on
  * stderr, at one it does not (a process, a program, a network socket, a
- * non-KVM ioctl on a vCPU, executable memory).  Then a running VMM with a
+ * non-KVM ioctl on a vCPU, executable memory), and at once at a call of
+ * another architecture.  The programs built in at build time are what
+ * libseccomp makes of sandbox-rules.c for the process, and what the
+ * kernel has once a thread enters its role.  Then a running VMM with a
  * display, VNC clients (on its socket and through OpenVnc) and a control
  * connection, before and after a Reboot: every one of its threads is
  * under a filter, with no_new_privs; --no-seccomp turns them all off.
@@ -14,12 +17,15 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -27,6 +33,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sandbox-rules.h"
 #include "sandbox.h"
 #include "vmm-test-util.h"
 
@@ -291,6 +298,238 @@ static void test_message(void)
     g_free(c.err);
 }
 
+static int own_filters(void);
+
+/* ---- another architecture ---- */
+
+#if defined(__x86_64__)
+/* getpid as x32 (the x32 bit on the native number) */
+static void do_x32_getpid(void)
+{
+    syscall(0x40000000 | SYS_getpid);
+}
+
+/* i386's number 20 is getpid; x86_64's 20 is writev, which every
+ * filter allows: only the architecture check stops it */
+static long int80_getpid(void)
+{
+    long ret;
+
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+    return ret;
+}
+
+static void do_i386_getpid(void)
+{
+    int80_getpid();
+}
+
+static gboolean have_ia32(void)
+{
+    int status;
+    pid_t pid = fork();
+
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(int80_getpid() == getpid() ? 0 : 1);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+#endif
+
+/* @action ends the process at once (SECCOMP_RET_KILL_PROCESS): a signal
+ * death without the trap handler's message */
+static void assert_killed_at_once(enum vmm_sandbox_role role, Action action)
+{
+    Child c = run_child(role, action);
+
+    if (!WIFSIGNALED(c.status) || WTERMSIG(c.status) != SIGSYS)
+        g_error("%s thread: a foreign call was not stopped (status 0x%x): "
+                "%s", vmm_sandbox_role_name(role), c.status, c.err);
+    g_assert_cmpstr(c.err, ==, "");
+    g_free(c.err);
+}
+
+static void test_foreign_arch(void)
+{
+#if defined(__x86_64__)
+    gboolean ia32 = have_ia32();
+
+    for (int role = 0; role < VMM_SANDBOX_N_ROLES; role++) {
+        assert_killed_at_once(role, do_x32_getpid);
+        if (ia32)
+            assert_killed_at_once(role, do_i386_getpid);
+    }
+    if (!ia32)
+        g_test_message("no IA-32 emulation here: int 0x80 not tried");
+#else
+    g_test_skip("x86_64 only");
+#endif
+}
+
+/* ---- the programs built in ---- */
+
+typedef struct {
+    pid_t pid;
+    int hold; /* the child waits on it */
+    struct sock_filter *insns[VMM_SANDBOX_N_ROLES];
+    unsigned short len[VMM_SANDBOX_N_ROLES];
+} Programs;
+
+/* from the child @pid, which says how it ended if it cannot */
+static void read_all(pid_t pid, int fd, void *buf, size_t len)
+{
+    for (size_t at = 0; at < len;) {
+        ssize_t n = read(fd, (char *)buf + at, len - at);
+        int status;
+
+        if (n <= 0) {
+            g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+            g_error("the child ended early (status 0x%x)", status);
+        }
+        at += (size_t)n;
+    }
+}
+
+/* A child that readies the sandbox, hands back the program of every
+ * role, enters @role and waits, stopped (traced by us); none of its
+ * calls under the filter depends on the process id put in. */
+static Programs start_programs_child(enum vmm_sandbox_role role)
+{
+    Programs p = {0};
+    int out[2], hold[2], status;
+    char entered;
+
+    g_assert_cmpint(pipe(out), ==, 0);
+    g_assert_cmpint(pipe(hold), ==, 0);
+    p.pid = fork();
+    g_assert_cmpint(p.pid, >=, 0);
+    if (p.pid == 0) {
+        char never;
+
+        close(out[0]);
+        close(hold[1]);
+        /* not left waiting should the test fail */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+            ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 ||
+            vmm_sandbox_init(true) < 0)
+            _exit(100);
+        for (int r = 0; r < VMM_SANDBOX_N_ROLES; r++) {
+            const struct sock_fprog *prog = vmm_sandbox_program(r);
+
+            if (write(out[1], &prog->len, sizeof(prog->len)) < 0 ||
+                write(out[1], prog->filter,
+                      prog->len * sizeof(struct sock_filter)) < 0)
+                _exit(101);
+        }
+        vmm_sandbox_enter(role);
+        /* in, and then nothing more: @hold never has anything to read */
+        if (write(out[1], "", 1) < 0 || read(hold[0], &never, 1) < 0)
+            _exit(102);
+        _exit(0);
+    }
+    close(out[1]);
+    close(hold[0]);
+    for (int r = 0; r < VMM_SANDBOX_N_ROLES; r++) {
+        read_all(p.pid, out[0], &p.len[r], sizeof(p.len[r]));
+        p.insns[r] = g_new(struct sock_filter, p.len[r]);
+        read_all(p.pid, out[0], p.insns[r],
+                 p.len[r] * sizeof(struct sock_filter));
+    }
+    read_all(p.pid, out[0], &entered, 1);
+    close(out[0]);
+    p.hold = hold[1];
+    g_assert_cmpint(kill(p.pid, SIGSTOP), ==, 0);
+    g_assert_cmpint(waitpid(p.pid, &status, 0), ==, p.pid);
+    g_assert_true(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+    return p;
+}
+
+static void end_programs_child(Programs *p)
+{
+    int status;
+
+    kill(p->pid, SIGKILL);
+    g_assert_cmpint(waitpid(p->pid, &status, 0), ==, p->pid);
+    close(p->hold);
+    for (int r = 0; r < VMM_SANDBOX_N_ROLES; r++)
+        g_free(p->insns[r]);
+}
+
+/* what libseccomp makes of the rules for @role in process @pid, now */
+static GBytes *compile_rules(enum vmm_sandbox_role role, pid_t pid)
+{
+    scmp_filter_ctx ctx = vmm_sandbox_rules_new(role, (uint32_t)pid);
+    int fd = memfd_create("test-sandbox", MFD_CLOEXEC);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = NULL, *text = NULL;
+    gsize len;
+
+    g_assert_nonnull(ctx);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(seccomp_export_bpf(ctx, fd), ==, 0);
+    seccomp_release(ctx);
+    path = g_strdup_printf("/proc/self/fd/%d", fd);
+    g_assert_true(g_file_get_contents(path, &text, &len, &error));
+    g_assert_no_error(error);
+    close(fd);
+    return g_bytes_new_take(g_steal_pointer(&text), len);
+}
+
+static void assert_same_program(const char *what, enum vmm_sandbox_role role,
+                                GBytes *want, const struct sock_filter *insns,
+                                size_t len)
+{
+    gsize want_len;
+    const struct sock_filter *w = g_bytes_get_data(want, &want_len);
+
+    want_len /= sizeof(struct sock_filter);
+    for (size_t i = 0; i < MAX(len, want_len); i++)
+        if (i >= len || i >= want_len || memcmp(&w[i], &insns[i], sizeof(w[i])))
+            g_error("%s thread: %s (%zu instructions) is not libseccomp's "
+                    "(%zu): they differ at instruction %zu",
+                    vmm_sandbox_role_name(role), what, len, want_len, i);
+}
+
+/* the built-in programs, the process id put in, are libseccomp's compile
+ * of the very rules for that process */
+static void test_generated(void)
+{
+    Programs p = start_programs_child(VMM_SANDBOX_VCPU);
+
+    for (int r = 0; r < VMM_SANDBOX_N_ROLES; r++) {
+        g_autoptr(GBytes) want = compile_rules(r, p.pid);
+
+        assert_same_program("the built-in program", r, want, p.insns[r],
+                            p.len[r]);
+    }
+    end_programs_child(&p);
+}
+
+/* and the kernel runs that program: the filter a thread has once it
+ * entered its role (PTRACE_SECCOMP_GET_FILTER: CAP_SYS_ADMIN, and no
+ * filter on the tracer) */
+static void test_installed(void)
+{
+    if (own_filters() > 0 || geteuid() != 0) {
+        g_test_skip("reading a seccomp filter back takes CAP_SYS_ADMIN "
+                    "and an unfiltered test");
+        return;
+    }
+    for (int role = 0; role < VMM_SANDBOX_N_ROLES; role++) {
+        Programs p = start_programs_child(role);
+        g_autoptr(GBytes) want = compile_rules(role, p.pid);
+        struct sock_filter insns[BPF_MAXINSNS];
+        long n = ptrace(PTRACE_SECCOMP_GET_FILTER, p.pid, 0, insns);
+
+        if (n < 0)
+            g_error("PTRACE_SECCOMP_GET_FILTER: %s", g_strerror(errno));
+        assert_same_program("the installed program", role, want, insns,
+                            (size_t)n);
+        end_programs_child(&p);
+    }
+}
+
 /* ---- a running VMM ---- */
 
 typedef struct {
@@ -548,6 +787,9 @@ int main(int argc, char **argv)
     g_test_add_data_func("/vmm/sandbox/filter-main",
                          GINT_TO_POINTER(VMM_SANDBOX_MAIN), test_filter);
     g_test_add_func("/vmm/sandbox/message", test_message);
+    g_test_add_func("/vmm/sandbox/foreign-arch", test_foreign_arch);
+    g_test_add_func("/vmm/sandbox/generated", test_generated);
+    g_test_add_func("/vmm/sandbox/installed", test_installed);
     g_test_add_func("/vmm/sandbox/every-thread", test_live);
     g_test_add_func("/vmm/sandbox/off", test_live_off);
     return g_test_run();
