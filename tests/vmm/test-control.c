@@ -4,14 +4,22 @@
  * it over D-Bus peer to peer, as libvireo does: the properties, pause (no
  * guest progress while paused, progress again after resume), the ACPI
  * power button (the acpi-poweroff guest shuts down cleanly), reset, quit,
- * the statistics, and `gdbus introspect` on the live socket.  The timer
- * guest with forever=1 prints "tick N" every 100 timer interrupts, which
- * is the progress the tests watch.
+ * the statistics, and `gdbus introspect` on the live socket; then the
+ * races of the server's own thread with the main loop: a crowd of
+ * clients calling at once while the VM runs, quits, gets SIGTERM or
+ * powers off, and clients that stay silent or hang up mid-handshake
+ * as the VM ends.  The timer guest with forever=1 prints "tick N" every
+ * 100 timer interrupts, which is the progress the tests watch.
  */
+#include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "vmm-test-util.h"
 
@@ -80,11 +88,14 @@ static guint64 get_resets(VmmLive *live)
     return g_variant_get_uint64(v);
 }
 
-/* the states StateChanged announced, in order */
+/* the states StateChanged announced, in order, and whether the
+ * connection closed (and had heard "stopped" by then) */
 typedef struct {
     GDBusConnection *conn;
     guint id;
     GPtrArray *states;
+    gboolean closed;
+    gboolean stopped_at_close;
 } Signals;
 
 static void on_state_changed(GDBusConnection *conn, const char *sender,
@@ -99,27 +110,6 @@ static void on_state_changed(GDBusConnection *conn, const char *sender,
     g_ptr_array_add(s->states, g_strdup(state));
 }
 
-static Signals *signals_watch(VmmLive *live)
-{
-    Signals *s = g_new0(Signals, 1);
-
-    s->conn = g_object_ref(live->conn);
-    s->states = g_ptr_array_new_with_free_func(g_free);
-    s->id = g_dbus_connection_signal_subscribe(
-        live->conn, NULL, IFACE, "StateChanged", OBJECT_PATH, NULL,
-        G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, s, NULL);
-    return s;
-}
-
-static void signals_free(Signals *s)
-{
-    g_dbus_connection_signal_unsubscribe(s->conn, s->id);
-    g_object_unref(s->conn);
-    g_ptr_array_unref(s->states);
-    g_free(s);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Signals, signals_free)
-
 /* index of @state among the announced states from @from on, or -1 */
 static int signals_find(Signals *s, const char *state, guint from)
 {
@@ -128,6 +118,44 @@ static int signals_find(Signals *s, const char *state, guint from)
             return (int)i;
     return -1;
 }
+
+/* "closed" comes through the connection's context after the signals
+ * that arrived before it */
+static void on_signals_closed(GDBusConnection *conn, gboolean vanished,
+                              GError *error, Signals *s)
+{
+    s->closed = TRUE;
+    s->stopped_at_close = signals_find(s, "stopped", 0) >= 0;
+}
+
+/* on @conn, through the calling thread's default context */
+static Signals *signals_watch_conn(GDBusConnection *conn)
+{
+    Signals *s = g_new0(Signals, 1);
+
+    s->conn = g_object_ref(conn);
+    s->states = g_ptr_array_new_with_free_func(g_free);
+    s->id = g_dbus_connection_signal_subscribe(
+        conn, NULL, IFACE, "StateChanged", OBJECT_PATH, NULL,
+        G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, s, NULL);
+    g_signal_connect(conn, "closed", G_CALLBACK(on_signals_closed), s);
+    return s;
+}
+
+static Signals *signals_watch(VmmLive *live)
+{
+    return signals_watch_conn(live->conn);
+}
+
+static void signals_free(Signals *s)
+{
+    g_signal_handlers_disconnect_by_data(s->conn, s);
+    g_dbus_connection_signal_unsubscribe(s->conn, s->id);
+    g_object_unref(s->conn);
+    g_ptr_array_unref(s->states);
+    g_free(s);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Signals, signals_free)
 
 /* dispatches signals until @state was announced */
 static gboolean signals_wait(Signals *s, const char *state, guint timeout_s)
@@ -193,20 +221,15 @@ static GArray *u64_array(GVariant *v)
     return arr;
 }
 
-static Stats *get_stats(VmmLive *live)
+/* GetStats' (tata{st}at) */
+static Stats *stats_parse(GVariant *ret)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) ret = g_dbus_connection_call_sync(
-        live->conn, NULL, OBJECT_PATH, IFACE, "GetStats", NULL,
-        G_VARIANT_TYPE("(tata{st}at)"), G_DBUS_CALL_FLAGS_NONE,
-        CALL_TIMEOUT_MS, NULL, &error);
     g_autoptr(GVariant) times = NULL, exits = NULL, vcpu_exits = NULL;
     Stats *st = g_new0(Stats, 1);
     GVariantIter iter;
     const char *reason;
     guint64 n;
 
-    g_assert_no_error(error);
     g_variant_get(ret, "(t@at@a{st}@at)", &st->uptime_ns, &times, &exits,
                   &vcpu_exits);
     st->vcpu_time_ns = u64_array(times);
@@ -217,6 +240,18 @@ static Stats *get_stats(VmmLive *live)
         g_hash_table_insert(st->exits, g_strdup(reason),
                             g_memdup2(&n, sizeof(n)));
     return st;
+}
+
+static Stats *get_stats(VmmLive *live)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) ret = g_dbus_connection_call_sync(
+        live->conn, NULL, OBJECT_PATH, IFACE, "GetStats", NULL,
+        G_VARIANT_TYPE("(tata{st}at)"), G_DBUS_CALL_FLAGS_NONE,
+        CALL_TIMEOUT_MS, NULL, &error);
+
+    g_assert_no_error(error);
+    return stats_parse(ret);
 }
 
 static guint64 stats_exits(Stats *st, const char *reason)
@@ -640,6 +675,1115 @@ static void test_introspect(void)
     g_assert_null(strstr(err, "WARNING"));
 }
 
+/* ---- bare sockets ---- */
+
+static int raw_connect(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* FALSE once the peer is gone */
+static gboolean raw_send(int fd, const void *data, gsize len)
+{
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return FALSE;
+        data = (const char *)data + n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+/* the client's side of D-Bus' authentication, as GDBus does it */
+static char *auth_lines(void)
+{
+    g_autofree char *uid = g_strdup_printf("%u", (unsigned)getuid());
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    g_string_append_len(s, "\0AUTH EXTERNAL ", 15);
+    for (const char *p = uid; *p; p++)
+        g_string_append_printf(s, "%02x", (unsigned char)*p);
+    g_string_append(s, "\r\n");
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* reads what @fd gets within @timeout_ms, up to @size - 1 bytes, or
+ * until the peer closes (*eof) */
+static gsize raw_read(int fd, char *buf, gsize size, int timeout_ms,
+                      gboolean *eof)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+    gsize got = 0;
+
+    *eof = FALSE;
+    while (got + 1 < size && !*eof) {
+        gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            break;
+        n = recv(fd, buf + got, size - 1 - got, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            *eof = TRUE;
+        else
+            got += (gsize)n;
+        /* an authentication reply is one line */
+        if (memchr(buf, '\n', got))
+            break;
+    }
+    buf[got] = '\0';
+    return got;
+}
+
+/* ---- many clients at once ----
+ *
+ * The control server runs on a thread of its own and hands each method
+ * to the main loop, which runs the VM's lifecycle; these tests race that
+ * hand-over with itself and with the VM's end.  A crowd of clients, each
+ * with a connection and a thread of its own, keeps WINDOW calls in
+ * flight (GetStats, Pause, Resume, a State read) and checks every
+ * answer: a result, a refusal for the VM's state, or, once the VM may be
+ * ending, "The VM is ending" or a closed connection; never a call that
+ * hangs, nor another error.  Beside them, for a VM that ends, a client
+ * on a bare socket checks what went over the wire: the last StateChanged
+ * before the end of the connection. */
+
+#define N_CLIENTS 8
+#define WINDOW 4
+/* a call that takes this long hangs */
+#define HANG_MS 8000
+/* a VMM told to end ends within this (it takes well under a second) */
+#define END_TIMEOUT 10
+
+typedef enum {
+    CALL_STATS,
+    CALL_PAUSE,
+    CALL_RESUME,
+    CALL_STATE,
+    N_CALLS,
+} CallKind;
+
+static const char *const call_names[N_CALLS] = {"GetStats", "Pause",
+                                                "Resume", "Get(State)"};
+
+/* what a client saw go wrong, for the test to tell once it is done */
+typedef struct {
+    char who[32];
+    GString *problems;
+} Report;
+
+static void report(Report *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void report(Report *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    /* enough to tell what went wrong */
+    if (r->problems->len > 4000)
+        return;
+    g_string_append_printf(r->problems, "%s: ", r->who);
+    va_start(ap, fmt);
+    g_string_append_vprintf(r->problems, fmt, ap);
+    va_end(ap);
+    g_string_append_c(r->problems, '\n');
+}
+
+typedef struct Crowd Crowd;
+
+typedef struct {
+    Crowd *crowd;
+    guint index;
+    GThread *thread;
+    GMainContext *ctx; /* the thread's: calls, signals, "closed" */
+    GDBusConnection *conn;
+    Signals *sig;
+    GRand *rand;
+    guint in_flight;
+    gboolean ended; /* a call was told the VM is ending */
+    gboolean gone;  /* a call found the connection closed */
+    Stats *last;    /* the latest GetStats of a live VM */
+    guint n_ok[N_CALLS], n_refused, n_ending, n_closed;
+    Report report;
+} Client;
+
+/* A client on a bare socket, beside the crowd of a VM that ends: it
+ * keeps RAW_WINDOW calls in flight and reads all that comes until the
+ * end of the connection, so that it sees what the VMM sent.  (A GDBus
+ * client whose write fails as the VMM goes closes its connection at
+ * once and may drop what it had still to read, StateChanged("stopped")
+ * among it.) */
+#define RAW_WINDOW 8
+
+typedef struct {
+    const char *path;
+    GThread *thread;
+    guint sent, answers, refusals, ending;
+    gboolean stopped; /* StateChanged("stopped") came */
+    Report report;
+} RawClient;
+
+/* one message from the VMM */
+static void raw_received(RawClient *r, GDBusMessage *msg)
+{
+    GVariant *body = g_dbus_message_get_body(msg);
+    const char *text = NULL;
+
+    switch (g_dbus_message_get_message_type(msg)) {
+    case G_DBUS_MESSAGE_TYPE_METHOD_RETURN:
+        r->answers++;
+        break;
+    case G_DBUS_MESSAGE_TYPE_ERROR:
+        if (body && g_variant_is_of_type(body, G_VARIANT_TYPE("(s)")))
+            g_variant_get(body, "(&s)", &text);
+        if (g_strcmp0(g_dbus_message_get_error_name(msg),
+                      "org.freedesktop.DBus.Error.Failed") == 0 && text &&
+            g_str_has_prefix(text, "Cannot "))
+            r->refusals++;
+        else if (g_strcmp0(text, "The VM is ending; it takes no more "
+                                 "requests.") == 0)
+            r->ending++;
+        else
+            report(&r->report, "error %s: %s", g_dbus_message_get_error_name(msg),
+                        text ? text : "");
+        break;
+    case G_DBUS_MESSAGE_TYPE_SIGNAL:
+        if (g_strcmp0(g_dbus_message_get_member(msg), "StateChanged") != 0)
+            break;
+        if (r->stopped)
+            report(&r->report, "a StateChanged after \"stopped\"");
+        g_variant_get(body, "(&s)", &text);
+        r->stopped = g_str_equal(text, "stopped");
+        break;
+    case G_DBUS_MESSAGE_TYPE_METHOD_CALL:
+    case G_DBUS_MESSAGE_TYPE_INVALID:
+        report(&r->report, "a message of type %d",
+                    g_dbus_message_get_message_type(msg));
+        break;
+    }
+}
+
+/* the D-Bus messages at the start of @in, taken from it */
+static void raw_parse(RawClient *r, GByteArray *in)
+{
+    while (in->len >= 16) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusMessage) msg = NULL;
+        gssize need = g_dbus_message_bytes_needed(in->data, in->len, &error);
+
+        if (need < 0) {
+            report(&r->report, "a bad message: %s", error->message);
+            g_byte_array_set_size(in, 0);
+            return;
+        }
+        if ((gsize)need > in->len)
+            return;
+        msg = g_dbus_message_new_from_blob(in->data, (gsize)need,
+                                           G_DBUS_CAPABILITY_FLAGS_NONE,
+                                           &error);
+        if (msg)
+            raw_received(r, msg);
+        else
+            report(&r->report, "a bad message: %s", error->message);
+        g_byte_array_remove_range(in, 0, (guint)need);
+    }
+}
+
+static GBytes *raw_call(guint32 serial)
+{
+    static const char *const methods[] = {"Pause", "GetStats", "Resume"};
+    g_autoptr(GDBusMessage) msg = g_dbus_message_new_method_call(
+        NULL, OBJECT_PATH, IFACE, methods[serial % 3]);
+    guchar *blob;
+    gsize size;
+
+    g_dbus_message_set_serial(msg, serial);
+    blob = g_dbus_message_to_blob(msg, &size, G_DBUS_CAPABILITY_FLAGS_NONE,
+                                  NULL);
+    g_assert_nonnull(blob);
+    return g_bytes_new_take(blob, size);
+}
+
+/* @fd authenticated and past BEGIN; FALSE if the VMM would not */
+static gboolean raw_authenticate(int fd)
+{
+    g_autofree char *auth = auth_lines();
+    char buf[256];
+    gboolean eof;
+
+    if (!raw_send(fd, auth, strlen(auth + 1) + 1))
+        return FALSE;
+    raw_read(fd, buf, sizeof(buf), CALL_TIMEOUT_MS, &eof);
+    if (!g_str_has_prefix(buf, "OK "))
+        return FALSE;
+    return raw_send(fd, "BEGIN\r\n", 7);
+}
+
+static gpointer raw_client_main(gpointer data)
+{
+    RawClient *r = data;
+    g_autoptr(GByteArray) in = g_byte_array_new();
+    g_autoptr(GBytes) out = NULL; /* the call being written */
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    gsize out_done = 0;
+    gboolean writing = TRUE;
+    int fd = raw_connect(r->path);
+
+    if (fd < 0 || !raw_authenticate(fd)) {
+        report(&r->report, "cannot connect");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char buf[16384];
+        ssize_t n;
+
+        if (g_get_monotonic_time() > deadline) {
+            report(&r->report, "the connection never ended");
+            break;
+        }
+        if (writing && !out && r->sent - r->answers - r->refusals -
+                                       r->ending < RAW_WINDOW) {
+            out = raw_call(++r->sent);
+            out_done = 0;
+        }
+        if (out)
+            p.events |= POLLOUT;
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (p.revents & POLLOUT) {
+            gsize size;
+            const char *blob = g_bytes_get_data(out, &size);
+
+            n = send(fd, blob + out_done, size - out_done,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0 && (out_done += (gsize)n) == size)
+                g_clear_pointer(&out, g_bytes_unref);
+            /* the VMM went: what it sent is still to read */
+            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                writing = FALSE;
+                g_clear_pointer(&out, g_bytes_unref);
+            }
+        }
+        if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        /* the end, or ECONNRESET, which comes after all there was to
+         * read (the VMM left some of our calls unread) */
+        if (n <= 0)
+            break;
+        g_byte_array_append(in, (const guint8 *)buf, (guint)n);
+        raw_parse(r, in);
+    }
+    if (in->len)
+        report(&r->report, "%u bytes of a message, then the end", in->len);
+    if (!r->stopped)
+        report(&r->report, "the connection ended without "
+                    "StateChanged(\"stopped\") (%u answers, %u refusals, "
+                    "%u \"ending\")", r->answers, r->refusals, r->ending);
+    close(fd);
+    return NULL;
+}
+
+struct Crowd {
+    VmmLive *live;
+    guint n_cpus;
+    gboolean ending; /* the VM may end under the clients */
+    gint stop;       /* atomic: send no more */
+    GMutex lock;
+    GCond cond;
+    guint ready;
+    gboolean go;
+    Client clients[N_CLIENTS];
+    RawClient raw; /* for a VM that ends */
+};
+
+/* @now came after @before on one connection: no counter went back, and
+ * the per-vCPU totals count the same exits as the totals by reason */
+static void check_stats(Client *c, Stats *before, Stats *now)
+{
+    GHashTableIter iter;
+    gpointer key, value;
+    guint64 sum = 0;
+
+    if (now->vcpu_time_ns->len != c->crowd->n_cpus ||
+        now->vcpu_exits->len != c->crowd->n_cpus) {
+        report(&c->report, "GetStats has %u/%u vCPUs, not %u",
+                       now->vcpu_time_ns->len, now->vcpu_exits->len,
+                       c->crowd->n_cpus);
+        return;
+    }
+    for (guint i = 0; i < now->vcpu_exits->len; i++)
+        sum += u64_at(now->vcpu_exits, i);
+    if (sum != stats_total_exits(now))
+        report(&c->report, "GetStats: %" G_GUINT64_FORMAT " exits by vCPU, "
+                       "%" G_GUINT64_FORMAT " by reason", sum,
+                       stats_total_exits(now));
+    if (!before)
+        return;
+    if (now->uptime_ns < before->uptime_ns)
+        report(&c->report, "uptime went back from %" G_GUINT64_FORMAT
+                       " to %" G_GUINT64_FORMAT, before->uptime_ns,
+                       now->uptime_ns);
+    for (guint i = 0; i < now->vcpu_exits->len; i++) {
+        if (u64_at(now->vcpu_time_ns, i) < u64_at(before->vcpu_time_ns, i))
+            report(&c->report, "vCPU %u's time went back", i);
+        if (u64_at(now->vcpu_exits, i) < u64_at(before->vcpu_exits, i))
+            report(&c->report, "vCPU %u's exits went back", i);
+    }
+    g_hash_table_iter_init(&iter, before->exits);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        const guint64 *n = g_hash_table_lookup(now->exits, key);
+
+        if (!n || *n < *(const guint64 *)value)
+            report(&c->report, "the %s exits went back", (char *)key);
+    }
+}
+
+static void client_ok(Client *c, CallKind kind, GVariant *ret)
+{
+    g_autoptr(GVariant) v = NULL;
+    Stats *st;
+    const char *state;
+
+    /* after "ending" nothing reaches the main loop any more; a property
+     * is the control thread's own */
+    if ((c->ended || c->gone) && kind != CALL_STATE)
+        report(&c->report, "%s went through after the VM said it was ending",
+                       call_names[kind]);
+    c->n_ok[kind]++;
+    switch (kind) {
+    case CALL_STATS:
+        st = stats_parse(ret);
+        /* a VM that has stopped has nothing to count */
+        if (c->crowd->ending && st->uptime_ns == 0 &&
+            st->vcpu_time_ns->len == 0) {
+            stats_free(st);
+            break;
+        }
+        check_stats(c, c->last, st);
+        g_clear_pointer(&c->last, stats_free);
+        c->last = st;
+        break;
+    case CALL_STATE:
+        g_variant_get(ret, "(v)", &v);
+        state = g_variant_get_string(v, NULL);
+        if (!g_str_equal(state, "running") && !g_str_equal(state, "paused") &&
+            !(c->crowd->ending && g_str_equal(state, "stopped")))
+            report(&c->report, "State is \"%s\"", state);
+        break;
+    case CALL_PAUSE:
+    case CALL_RESUME:
+    case N_CALLS:
+        break;
+    }
+}
+
+/* the refusal @kind gets when the VM is in another state */
+static gboolean refused(Client *c, CallKind kind, const char *message)
+{
+    const char *expect[2] = {NULL, NULL};
+
+    if (kind == CALL_PAUSE) {
+        expect[0] = "Cannot pause: the VM is paused, not running.";
+        expect[1] = "Cannot pause: the VM is stopped, not running.";
+    } else if (kind == CALL_RESUME) {
+        expect[0] = "Cannot resume: the VM is running, not paused.";
+        expect[1] = "Cannot resume: the VM is stopped, not paused.";
+    }
+    return (expect[0] && g_str_equal(message, expect[0])) ||
+           (c->crowd->ending && expect[1] && g_str_equal(message, expect[1]));
+}
+
+static void client_error(Client *c, CallKind kind, GError *error)
+{
+    if (c->crowd->ending && g_error_matches(error, G_IO_ERROR,
+                                            G_IO_ERROR_CLOSED)) {
+        c->gone = TRUE;
+        c->n_closed++;
+        return;
+    }
+    if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_FAILED)) {
+        g_dbus_error_strip_remote_error(error);
+        if (c->crowd->ending && kind != CALL_STATE &&
+            g_str_equal(error->message,
+                        "The VM is ending; it takes no more requests.")) {
+            c->ended = TRUE;
+            c->n_ending++;
+            return;
+        }
+        if (refused(c, kind, error->message)) {
+            c->n_refused++;
+            return;
+        }
+    }
+    report(&c->report, "%s failed: %s (%s %d)%s", call_names[kind],
+                   error->message, g_quark_to_string(error->domain),
+                   error->code,
+                   g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+                       ? ": the VMM hangs"
+                       : "");
+}
+
+typedef struct {
+    Client *client;
+    CallKind kind;
+} Pending;
+
+static void client_send(Client *c);
+
+static void on_client_reply(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree Pending *p = data;
+    Client *c = p->client;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) ret = g_dbus_connection_call_finish(
+        G_DBUS_CONNECTION(source), res, &error);
+
+    c->in_flight--;
+    if (ret)
+        client_ok(c, p->kind, ret);
+    else
+        client_error(c, p->kind, error);
+    while (!c->gone && !g_atomic_int_get(&c->crowd->stop) &&
+           c->in_flight < WINDOW)
+        client_send(c);
+}
+
+static void client_send(Client *c)
+{
+    Pending *p = g_new0(Pending, 1);
+    gint32 r = g_rand_int_range(c->rand, 0, 100);
+    const char *iface = IFACE, *method;
+    GVariant *params = NULL;
+    const GVariantType *type = NULL;
+
+    p->client = c;
+    /* mostly reads, and as many pauses as resumes */
+    p->kind = r < 40 ? CALL_STATS
+              : r < 65 ? CALL_PAUSE
+              : r < 90 ? CALL_RESUME
+                       : CALL_STATE;
+    method = call_names[p->kind];
+    if (p->kind == CALL_STATS) {
+        type = G_VARIANT_TYPE("(tata{st}at)");
+    } else if (p->kind == CALL_STATE) {
+        iface = "org.freedesktop.DBus.Properties";
+        method = "Get";
+        params = g_variant_new("(ss)", IFACE, "State");
+        type = G_VARIANT_TYPE("(v)");
+    }
+    c->in_flight++;
+    g_dbus_connection_call(c->conn, NULL, OBJECT_PATH, iface, method, params,
+                           type, G_DBUS_CALL_FLAGS_NONE, HANG_MS, NULL,
+                           on_client_reply, p);
+}
+
+static gboolean wake_up(gpointer data)
+{
+    return G_SOURCE_CONTINUE;
+}
+
+static gpointer client_main(gpointer data)
+{
+    Client *c = data;
+    Crowd *crowd = c->crowd;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSource) tick = g_timeout_source_new(20);
+    gint64 deadline = 0;
+
+    g_main_context_push_thread_default(c->ctx);
+    /* the connection's "closed" and its signals come here */
+    c->conn = vmm_test_connect_control(crowd->live->control_path,
+                                       crowd->live->proc, 20, &error);
+    if (c->conn) {
+        g_autoptr(GVariant) ret = NULL;
+
+        c->sig = signals_watch_conn(c->conn);
+        /* once this is answered, the server serves the connection (the
+         * handshake ends on our side a moment before): the signals of
+         * the other clients' calls reach it */
+        ret = g_dbus_connection_call_sync(
+            c->conn, NULL, OBJECT_PATH, "org.freedesktop.DBus.Properties",
+            "Get", g_variant_new("(ss)", IFACE, "State"),
+            G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, HANG_MS, NULL,
+            &error);
+        if (!ret)
+            report(&c->report, "cannot read State: %s", error->message);
+    } else {
+        report(&c->report, "cannot connect: %s", error->message);
+    }
+    g_mutex_lock(&crowd->lock);
+    crowd->ready++;
+    g_cond_broadcast(&crowd->cond);
+    while (!crowd->go)
+        g_cond_wait(&crowd->cond, &crowd->lock);
+    g_mutex_unlock(&crowd->lock);
+    if (!c->conn)
+        goto out;
+    /* to look at the stop flag now and then */
+    g_source_set_callback(tick, wake_up, NULL, NULL);
+    g_source_attach(tick, c->ctx);
+    while (c->in_flight < WINDOW)
+        client_send(c);
+    /* until every call is answered and, for a VM that ends, the
+     * connection has closed */
+    for (;;) {
+        gboolean stop = g_atomic_int_get(&crowd->stop);
+
+        if (!c->in_flight && (crowd->ending ? c->sig->closed : stop))
+            break;
+        if (stop && !deadline)
+            deadline = g_get_monotonic_time() +
+                       (HANG_MS + 2000) * G_GINT64_CONSTANT(1000);
+        if (deadline && g_get_monotonic_time() > deadline) {
+            report(&c->report, "%u calls unanswered%s", c->in_flight,
+                           crowd->ending && !c->sig->closed
+                               ? ", and the connection never closed"
+                               : "");
+            break;
+        }
+        g_main_context_iteration(c->ctx, TRUE);
+    }
+    g_source_destroy(tick);
+out:
+    g_main_context_pop_thread_default(c->ctx);
+    return NULL;
+}
+
+/* @n_cpus: the VM's, which GetStats must show; @ending: the VM may end
+ * while the clients call */
+static Crowd *crowd_start(VmmLive *live, guint n_cpus, gboolean ending)
+{
+    Crowd *crowd = g_new0(Crowd, 1);
+
+    crowd->live = live;
+    crowd->n_cpus = n_cpus;
+    crowd->ending = ending;
+    g_mutex_init(&crowd->lock);
+    g_cond_init(&crowd->cond);
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        Client *c = &crowd->clients[i];
+
+        c->crowd = crowd;
+        c->index = i;
+        c->ctx = g_main_context_new();
+        c->rand = g_rand_new_with_seed(g_test_rand_int());
+        g_snprintf(c->report.who, sizeof(c->report.who), "client %u", i);
+        c->report.problems = g_string_new(NULL);
+        c->thread = g_thread_new("vmm-test-client", client_main, c);
+    }
+    if (ending) {
+        crowd->raw.path = live->control_path;
+        g_strlcpy(crowd->raw.report.who, "the bare client",
+                  sizeof(crowd->raw.report.who));
+        crowd->raw.report.problems = g_string_new(NULL);
+        crowd->raw.thread = g_thread_new("vmm-test-raw", raw_client_main,
+                                         &crowd->raw);
+    }
+    /* all connected (or failed to), then all at once */
+    g_mutex_lock(&crowd->lock);
+    while (crowd->ready < N_CLIENTS)
+        g_cond_wait(&crowd->cond, &crowd->lock);
+    crowd->go = TRUE;
+    g_cond_broadcast(&crowd->cond);
+    g_mutex_unlock(&crowd->lock);
+    return crowd;
+}
+
+/* the clients send no more; returns once every call has its answer
+ * (and, for a VM that ended, every connection has closed) */
+static void crowd_stop(Crowd *crowd)
+{
+    g_atomic_int_set(&crowd->stop, 1);
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        Client *c = &crowd->clients[i];
+
+        if (c->thread)
+            g_thread_join(c->thread);
+        c->thread = NULL;
+    }
+    /* (it ends with the connection) */
+    if (crowd->raw.thread)
+        g_thread_join(crowd->raw.thread);
+    crowd->raw.thread = NULL;
+}
+
+/* no client saw anything wrong, and each got answers */
+static void crowd_check(Crowd *crowd)
+{
+    g_autoptr(GString) problems = g_string_new(NULL);
+    guint n[N_CALLS] = {0}, refusals = 0, ending = 0, closed = 0;
+
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        Client *c = &crowd->clients[i];
+        guint answered = c->n_refused + c->n_ending + c->n_closed;
+
+        for (int k = 0; k < N_CALLS; k++) {
+            n[k] += c->n_ok[k];
+            answered += c->n_ok[k];
+        }
+        refusals += c->n_refused;
+        ending += c->n_ending;
+        closed += c->n_closed;
+        g_string_append(problems, c->report.problems->str);
+        if (!c->report.problems->len && c->n_ok[CALL_STATS] == 0)
+            g_string_append_printf(problems, "client %u: no GetStats went "
+                                   "through (%u answers)\n", i, answered);
+    }
+    g_test_message("%u GetStats, %u Pause, %u Resume, %u State; %u refused, "
+                   "%u \"ending\", %u closed", n[CALL_STATS], n[CALL_PAUSE],
+                   n[CALL_RESUME], n[CALL_STATE], refusals, ending, closed);
+    if (problems->len)
+        g_error("%s", problems->str);
+}
+
+/* the VM ended under the crowd: every connection closed; the bare
+ * client heard that the VM stopped before its connection ended, and
+ * the GDBus clients that heard it (see RawClient) heard it last */
+static void crowd_check_end(Crowd *crowd)
+{
+    guint missed = 0;
+
+    if (crowd->raw.report.problems->len)
+        g_error("%s", crowd->raw.report.problems->str);
+    g_test_message("the bare client: %u calls, %u answers, %u refusals, "
+                   "%u \"ending\"", crowd->raw.sent, crowd->raw.answers,
+                   crowd->raw.refusals, crowd->raw.ending);
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        Client *c = &crowd->clients[i];
+        GPtrArray *states = c->sig->states;
+        int stopped;
+
+        g_assert_true(c->sig->closed);
+        while (g_main_context_iteration(c->ctx, FALSE))
+            ;
+        stopped = signals_find(c->sig, "stopped", 0);
+        if (stopped < 0)
+            missed++;
+        else if (stopped != (int)states->len - 1)
+            g_error("client %u heard StateChanged(\"%s\") after "
+                    "\"stopped\"", i, (char *)states->pdata[stopped + 1]);
+    }
+    g_test_message("%u of %u GDBus clients lost StateChanged(\"stopped\") "
+                   "as their connection failed", missed, N_CLIENTS);
+}
+
+/* @sig, on a connection that was quiet when the VM ended, heard that
+ * it stopped before the connection closed */
+static void assert_told_stopped(Signals *sig)
+{
+    gint64 deadline = g_get_monotonic_time() + TIMEOUT * G_USEC_PER_SEC;
+
+    while (!sig->closed && g_get_monotonic_time() < deadline)
+        dispatch_for(10);
+    g_assert_true(sig->closed);
+    if (!sig->stopped_at_close)
+        g_error("the connection closed before StateChanged(\"stopped\") "
+                "came (%u changes heard)", sig->states->len);
+}
+
+static void crowd_free(Crowd *crowd)
+{
+    crowd_stop(crowd);
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        Client *c = &crowd->clients[i];
+
+        g_clear_pointer(&c->sig, signals_free);
+        if (c->conn)
+            g_dbus_connection_close_sync(c->conn, NULL, NULL);
+        g_clear_object(&c->conn);
+        /* what the connection still had for this context */
+        while (g_main_context_iteration(c->ctx, FALSE))
+            ;
+        g_main_context_unref(c->ctx);
+        g_clear_pointer(&c->last, stats_free);
+        g_rand_free(c->rand);
+        g_string_free(c->report.problems, TRUE);
+    }
+    if (crowd->raw.report.problems)
+        g_string_free(crowd->raw.report.problems, TRUE);
+    g_mutex_clear(&crowd->lock);
+    g_cond_clear(&crowd->cond);
+    g_free(crowd);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Crowd, crowd_free)
+
+/* waits for the VMM to end, which it must do by exiting with @status
+ * within END_TIMEOUT seconds */
+static void assert_ends(VmmLive *live, int status)
+{
+    gint64 start = g_get_monotonic_time();
+    int got = vmm_live_wait_exit(live, END_TIMEOUT);
+    double took = (g_get_monotonic_time() - start) / 1e6;
+    g_autofree char *err = vmm_live_stderr(live);
+
+    if (got == status) {
+        g_test_message("vireo-vmm ended in %.2f s", took);
+        return;
+    }
+    if (got < 0 && took >= END_TIMEOUT)
+        g_error("vireo-vmm did not end within %d s; it said:\n%s",
+                END_TIMEOUT, err);
+    if (got < 0)
+        g_error("vireo-vmm died of signal %d; it said:\n%s",
+                g_subprocess_get_term_sig(live->proc), err);
+    g_error("vireo-vmm exited with %d, not %d; it said:\n%s", got, status,
+            err);
+}
+
+/* what vireo-vmm said holds no GLib warning nor a crash */
+static void assert_quiet(VmmLive *live)
+{
+    g_autofree char *err = vmm_live_stderr(live);
+
+    if (strstr(err, "CRITICAL") || strstr(err, "WARNING") ||
+        strstr(err, "crashed") || strstr(err, "SIGSYS"))
+        g_error("vireo-vmm complained:\n%s", err);
+}
+
+/* the announced states: @n of them, paused and running by turns, as
+ * every successful Pause and Resume changes the state once */
+static void assert_turns(Signals *s, guint n, const char *who)
+{
+    g_autofree char *seen = NULL;
+    gboolean ok = s->states->len == n;
+
+    for (guint i = 0; ok && i < n; i++)
+        ok = g_str_equal(s->states->pdata[i], i % 2 ? "running" : "paused");
+    if (ok)
+        return;
+    g_ptr_array_add(s->states, NULL);
+    seen = g_strjoinv(", ", (char **)s->states->pdata);
+    g_ptr_array_remove_index(s->states, s->states->len - 1);
+    g_error("%s heard %u state changes, not %u by turns: %s", who,
+            s->states->len, n, seen);
+}
+
+static void test_crowd_hammer(void)
+{
+    g_autoptr(VmmLive) live = NULL;
+    g_autoptr(Signals) sig = NULL;
+    g_autoptr(Crowd) crowd = NULL;
+    g_autofree char *state = NULL;
+    guint pauses = 0, resumes = 0, n;
+    gint64 deadline;
+    gboolean all;
+
+    if (!vmm_test_have_kvm())
+        return;
+    live = start("timer", "forever=1", 2, NULL);
+    sig = signals_watch(live);
+    wait_tick_after(live, 0);
+    crowd = crowd_start(live, 2, FALSE);
+    dispatch_for(2000);
+    crowd_stop(crowd);
+    crowd_check(crowd);
+
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        pauses += crowd->clients[i].n_ok[CALL_PAUSE];
+        resumes += crowd->clients[i].n_ok[CALL_RESUME];
+    }
+    /* the main loop took them one at a time: by turns */
+    g_assert_cmpuint(pauses, >, 0);
+    g_assert_true(pauses == resumes || pauses == resumes + 1);
+    /* and every connection heard each change once, in order */
+    n = pauses + resumes;
+    deadline = g_get_monotonic_time() + TIMEOUT * G_USEC_PER_SEC;
+    do {
+        all = sig->states->len >= n;
+        g_main_context_iteration(NULL, FALSE);
+        for (guint i = 0; i < N_CLIENTS; i++) {
+            Client *c = &crowd->clients[i];
+
+            g_main_context_iteration(c->ctx, FALSE);
+            all = all && c->sig->states->len >= n;
+        }
+        if (!all)
+            g_usleep(2000);
+    } while (!all && g_get_monotonic_time() < deadline);
+    /* (none more after that) */
+    dispatch_for(100);
+    for (guint i = 0; i < N_CLIENTS; i++) {
+        Client *c = &crowd->clients[i];
+        g_autofree char *who = g_strdup_printf("client %u", i);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) ret = NULL, v = NULL;
+
+        while (g_main_context_iteration(c->ctx, FALSE))
+            ;
+        assert_turns(c->sig, n, who);
+        /* each connection reads the same State */
+        ret = g_dbus_connection_call_sync(
+            c->conn, NULL, OBJECT_PATH, "org.freedesktop.DBus.Properties",
+            "Get", g_variant_new("(ss)", IFACE, "State"),
+            G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS,
+            NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(ret, "(v)", &v);
+        g_assert_cmpstr(g_variant_get_string(v, NULL), ==,
+                        pauses > resumes ? "paused" : "running");
+    }
+    assert_turns(sig, n, "the main connection");
+    state = get_state(live);
+    g_assert_cmpstr(state, ==, pauses > resumes ? "paused" : "running");
+
+    /* the vCPUs are where State says */
+    if (pauses > resumes) {
+        g_autoptr(Stats) before = get_stats(live), after = NULL;
+
+        dispatch_for(300);
+        after = get_stats(live);
+        g_assert_cmpuint(stats_total_exits(after), ==,
+                         stats_total_exits(before));
+        call_ok(live, "Resume");
+    }
+    {
+        g_autofree char *out = vmm_live_serial(live);
+
+        wait_tick_after(live, last_tick(out));
+    }
+    assert_quiet(live);
+}
+
+/* the crowd calls, and the VM is told to end: @how */
+typedef enum {
+    END_QUIT,
+    END_SIGTERM,
+} EndHow;
+
+static void crowd_end(EndHow how)
+{
+    g_autoptr(VmmLive) live = NULL;
+    g_autoptr(Signals) sig = NULL;
+    g_autoptr(Crowd) crowd = NULL;
+    g_autofree char *err = NULL;
+
+    if (!vmm_test_have_kvm())
+        return;
+    live = start("timer", "forever=1", 2, NULL);
+    sig = signals_watch(live);
+    wait_tick_after(live, 0);
+    crowd = crowd_start(live, 2, TRUE);
+    /* some time into the storm, in its thick */
+    dispatch_for((guint)g_test_rand_int_range(150, 600));
+    if (how == END_QUIT)
+        call_ok(live, "Quit");
+    else
+        g_subprocess_send_signal(live->proc, SIGTERM);
+    assert_ends(live, 0);
+    crowd_stop(crowd);
+    crowd_check(crowd);
+    crowd_check_end(crowd);
+    /* Quit's caller, quiet since */
+    assert_told_stopped(sig);
+    g_assert_false(g_file_test(live->control_path, G_FILE_TEST_EXISTS));
+    assert_quiet(live);
+    err = vmm_live_stderr(live);
+    if (how == END_SIGTERM)
+        g_assert_nonnull(strstr(err, "terminated by a signal"));
+}
+
+static void test_crowd_quit(void)
+{
+    crowd_end(END_QUIT);
+}
+
+static void test_crowd_sigterm(void)
+{
+    crowd_end(END_SIGTERM);
+}
+
+/* the guest ends by itself under the crowd: the timer guest's debug-exit
+ * after its ticks (status (0 << 1) | 1), or the ACPI guest's power-off
+ * once the power button is pressed (status 0) */
+static void test_crowd_guest_exit(void)
+{
+    g_autoptr(VmmLive) live = NULL;
+    g_autoptr(Signals) sig = NULL;
+    g_autoptr(Crowd) crowd = NULL;
+
+    if (!vmm_test_have_kvm())
+        return;
+    /* 2 s of running: the crowd's pauses make it longer */
+    live = start("timer", "ticks=2000", 1, NULL);
+    sig = signals_watch(live);
+    g_assert_true(vmm_live_wait_serial(live, "timer started", TIMEOUT));
+    crowd = crowd_start(live, 1, TRUE);
+    assert_ends(live, 1);
+    crowd_stop(crowd);
+    crowd_check(crowd);
+    crowd_check_end(crowd);
+    assert_told_stopped(sig);
+    /* it counted its 2000 ticks (and a few more that came in a burst
+     * after a pause, see wait_tick_after) */
+    {
+        g_autofree char *out = vmm_live_serial(live);
+        const char *line = strstr(out, " timer interrupts");
+        const char *start = line;
+
+        g_assert_nonnull(line);
+        while (start > out && g_ascii_isdigit(start[-1]))
+            start--;
+        g_assert_cmpuint(g_ascii_strtoull(start, NULL, 10), >=, 2000);
+    }
+    assert_quiet(live);
+}
+
+static void test_crowd_power_off(void)
+{
+    g_autoptr(VmmLive) live = NULL;
+    g_autoptr(Signals) sig = NULL;
+    g_autoptr(Crowd) crowd = NULL;
+    g_autofree char *err = NULL;
+    gint64 deadline;
+
+    if (!vmm_test_have_kvm())
+        return;
+    live = start("acpi-poweroff", NULL, 1, NULL);
+    sig = signals_watch(live);
+    g_assert_true(vmm_live_wait_serial(live, "waiting for the power button",
+                                       TIMEOUT));
+    crowd = crowd_start(live, 1, TRUE);
+    dispatch_for((guint)g_test_rand_int_range(150, 600));
+    /* pressed once the crowd leaves the VM running for a moment */
+    deadline = g_get_monotonic_time() + TIMEOUT * G_USEC_PER_SEC;
+    for (;;) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) ret = call(live, "PowerButton", &error);
+
+        if (ret)
+            break;
+        g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_FAILED);
+        g_assert_nonnull(strstr(error->message, "the VM is paused"));
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    }
+    assert_ends(live, 0);
+    crowd_stop(crowd);
+    crowd_check(crowd);
+    crowd_check_end(crowd);
+    assert_told_stopped(sig);
+    err = vmm_live_stderr(live);
+    g_assert_nonnull(strstr(err, "powered off"));
+    assert_quiet(live);
+}
+
+/* ---- clients that do not play along ---- */
+
+typedef struct {
+    const char *path;
+    char *auth;
+    gint stop;
+    guint n;
+} Churn;
+
+/* connects, sends a part of the handshake, hangs up; again and again */
+static gpointer churn_main(gpointer data)
+{
+    Churn *ch = data;
+    gsize len = strlen(ch->auth + 1) + 1;
+
+    while (!g_atomic_int_get(&ch->stop)) {
+        int fd = raw_connect(ch->path);
+
+        if (fd < 0)
+            break;
+        raw_send(fd, ch->auth, (gsize)g_random_int_range(0, (gint32)len));
+        close(fd);
+        ch->n++;
+        g_usleep(500);
+    }
+    return NULL;
+}
+
+static void test_silent_clients(void)
+{
+    enum { SILENT, HALF_LINE, AUTHENTICATED, BEGUN, N_KINDS, PER_KIND = 2 };
+    static const char *const kinds[] = {"silent", "half a line",
+                                        "authenticated", "begun"};
+    g_autoptr(VmmLive) live = NULL;
+    g_autofree char *auth = auth_lines();
+    int fds[N_KINDS][PER_KIND];
+    Churn churn = {0};
+    GThread *thread;
+
+    if (!vmm_test_have_kvm())
+        return;
+    live = start("timer", "forever=1", 1, NULL);
+    wait_tick_after(live, 0);
+    for (int k = 0; k < N_KINDS; k++) {
+        for (int i = 0; i < PER_KIND; i++) {
+            char buf[256];
+            gboolean eof;
+            int fd = raw_connect(live->control_path);
+
+            g_assert_cmpint(fd, >=, 0);
+            fds[k][i] = fd;
+            if (k == HALF_LINE)
+                g_assert_true(raw_send(fd, auth, 8));
+            if (k < AUTHENTICATED)
+                continue;
+            /* the server is in the middle of these handshakes */
+            g_assert_true(raw_send(fd, auth, strlen(auth + 1) + 1));
+            raw_read(fd, buf, sizeof(buf), CALL_TIMEOUT_MS, &eof);
+            if (!g_str_has_prefix(buf, "OK "))
+                g_error("AUTH EXTERNAL got \"%s\"%s", buf,
+                        eof ? " and the end" : "");
+            if (k == BEGUN)
+                g_assert_true(raw_send(fd, "BEGIN\r\n", 7));
+        }
+    }
+    churn.path = live->control_path;
+    churn.auth = auth;
+    thread = g_thread_new("vmm-test-churn", churn_main, &churn);
+    dispatch_for((guint)g_test_rand_int_range(50, 300));
+    /* the VM still serves the well-behaved */
+    {
+        g_autofree char *state = get_state(live);
+
+        g_assert_cmpstr(state, ==, "running");
+    }
+    call_ok(live, "Quit");
+    assert_ends(live, 0);
+    g_atomic_int_set(&churn.stop, 1);
+    g_thread_join(thread);
+    g_test_message("%u connections came and went", churn.n);
+    g_assert_cmpuint(churn.n, >, 0);
+    /* and every one of them was let go */
+    for (int k = 0; k < N_KINDS; k++) {
+        for (int i = 0; i < PER_KIND; i++) {
+            char buf[4096];
+            gboolean eof = FALSE;
+
+            while (!eof && raw_read(fds[k][i], buf, sizeof(buf), 2000, &eof))
+                ;
+            if (!eof)
+                g_error("a %s client's connection stayed open", kinds[k]);
+            close(fds[k][i]);
+        }
+    }
+    assert_quiet(live);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -650,5 +1794,11 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/control/quit", test_quit);
     g_test_add_func("/vmm/control/stats", test_stats);
     g_test_add_func("/vmm/control/introspect", test_introspect);
+    g_test_add_func("/vmm/control/crowd/hammer", test_crowd_hammer);
+    g_test_add_func("/vmm/control/crowd/quit", test_crowd_quit);
+    g_test_add_func("/vmm/control/crowd/sigterm", test_crowd_sigterm);
+    g_test_add_func("/vmm/control/crowd/guest-exit", test_crowd_guest_exit);
+    g_test_add_func("/vmm/control/crowd/power-off", test_crowd_power_off);
+    g_test_add_func("/vmm/control/silent-clients", test_silent_clients);
     return g_test_run();
 }
