@@ -7,9 +7,10 @@
  * the statistics, and `gdbus introspect` on the live socket; then the
  * races of the server's own thread with the main loop: a crowd of
  * clients calling at once while the VM runs, quits, gets SIGTERM or
- * powers off, and clients that stay silent or hang up mid-handshake
- * as the VM ends.  The timer guest with forever=1 prints "tick N" every
- * 100 timer interrupts, which is the progress the tests watch.
+ * powers off, and clients that stay silent, hang up mid-handshake or
+ * read none of their answers as the VM ends.  The timer guest with
+ * forever=1 prints "tick N" every 100 timer interrupts, which is the
+ * progress the tests watch.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -1784,6 +1785,38 @@ static void test_silent_clients(void)
     assert_quiet(live);
 }
 
+/* a client that sends calls and reads none of the answers: the server's
+ * queue to it only grows, and the VMM still ends when told to */
+static void test_deaf_client(void)
+{
+    g_autoptr(VmmLive) live = NULL;
+    guint sent = 0;
+    int fd;
+
+    if (!vmm_test_have_kvm())
+        return;
+    live = start("timer", "forever=1", 1, NULL);
+    fd = raw_connect(live->control_path);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_true(raw_authenticate(fd));
+    /* until the server stops reading, as its answers fill the socket */
+    for (guint serial = 1; serial <= 20000; serial++) {
+        g_autoptr(GBytes) blob = raw_call(serial);
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+        if (poll(&p, 1, 500) <= 0)
+            break;
+        g_assert_true(raw_send(fd, g_bytes_get_data(blob, NULL),
+                               g_bytes_get_size(blob)));
+        sent++;
+    }
+    g_test_message("%u calls sent, none of the answers read", sent);
+    call_ok(live, "Quit");
+    assert_ends(live, 0);
+    close(fd);
+    assert_quiet(live);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -1800,5 +1833,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/control/crowd/guest-exit", test_crowd_guest_exit);
     g_test_add_func("/vmm/control/crowd/power-off", test_crowd_power_off);
     g_test_add_func("/vmm/control/silent-clients", test_silent_clients);
+    g_test_add_func("/vmm/control/deaf-client", test_deaf_client);
     return g_test_run();
 }

@@ -578,15 +578,62 @@ static gboolean setup(VmmControlServer *self)
     return TRUE;
 }
 
+/* How long the peers get, as the server stops, to take what they are
+ * still owed (the last StateChanged above all).  A peer that reads
+ * nothing would otherwise keep the VMM from ever ending: its unread
+ * answers fill the socket, and a flush or close of its connection waits
+ * for them to be written. */
+#define FAREWELL_MS 1000
+
+/* the flushes and closes still out; their callbacks share it, as they
+ * may come after teardown gave up on them */
+typedef struct {
+    guint pending;
+} Farewell;
+
+static void on_farewell_closed(GObject *source, GAsyncResult *res,
+                               gpointer data)
+{
+    Farewell *f = data;
+
+    g_dbus_connection_close_finish(G_DBUS_CONNECTION(source), res, NULL);
+    f->pending--;
+    g_rc_box_release(f);
+}
+
+static void on_farewell_flushed(GObject *source, GAsyncResult *res,
+                                gpointer data)
+{
+    GDBusConnection *conn = G_DBUS_CONNECTION(source);
+
+    g_dbus_connection_flush_finish(conn, res, NULL);
+    g_dbus_connection_close(conn, NULL, on_farewell_closed, data);
+}
+
+static gboolean on_farewell_timeout(gpointer data)
+{
+    gboolean *expired = data;
+
+    *expired = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
 /* control thread: every peer goes, and the objects with them */
 static void teardown(VmmControlServer *self)
 {
+    Farewell *f = g_rc_box_new0(Farewell);
+    GSource *timer = g_timeout_source_new(FAREWELL_MS);
+    gboolean expired = FALSE;
+
     if (self->cancel)
         g_cancellable_cancel(self->cancel);
     if (self->service) {
         g_socket_service_stop(self->service);
         g_socket_listener_close(G_SOCKET_LISTENER(self->service));
     }
+    /* each peer gets what was sent to it, then the end of its
+     * connection, all at once; those that do not take it within
+     * FAREWELL_MS are left to the end of the process */
     for (guint i = 0; self->connections && i < self->connections->len; i++) {
         GDBusConnection *conn = self->connections->pdata[i];
         guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(conn),
@@ -595,9 +642,17 @@ static void teardown(VmmControlServer *self)
         g_signal_handlers_disconnect_by_data(conn, self);
         if (id)
             g_dbus_connection_unregister_object(conn, id);
-        g_dbus_connection_flush_sync(conn, NULL, NULL);
-        g_dbus_connection_close_sync(conn, NULL, NULL);
+        f->pending++;
+        g_dbus_connection_flush(conn, NULL, on_farewell_flushed,
+                                g_rc_box_acquire(f));
     }
+    g_source_set_callback(timer, on_farewell_timeout, &expired, NULL);
+    g_source_attach(timer, self->ctx);
+    while (f->pending && !expired)
+        g_main_context_iteration(self->ctx, TRUE);
+    g_source_destroy(timer);
+    g_source_unref(timer);
+    g_rc_box_release(f);
     /* (exported nowhere when every client has gone) */
     if (self->skeleton && g_dbus_interface_skeleton_get_connection(
                               G_DBUS_INTERFACE_SKELETON(self->skeleton)))
