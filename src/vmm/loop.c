@@ -1,7 +1,9 @@
 /* loop.c: the main thread's event loop (see loop.h).
  *
- * One eventfd wakes poll() for posted work, vmm_loop_quit and signals;
- * watches and timeouts live in small arrays, as a VMM has a handful.
+ * One eventfd wakes ppoll() for posted work and vmm_loop_quit; the
+ * signals the loop catches are unblocked only inside ppoll(), which they
+ * interrupt.  Watches and timeouts live in small arrays, as a VMM has a
+ * handful.
  */
 #define _GNU_SOURCE
 #include "loop.h"
@@ -44,6 +46,7 @@ struct VmmLoop {
     size_t n_watches, cap_watches;
     unsigned next_id;
     bool dispatching;
+    sigset_t caught; /* blocked but while ppoll() waits */
 
     pthread_mutex_t lock; /* the rest */
     pthread_cond_t ran;
@@ -99,6 +102,7 @@ vmm_loop_new(void)
     loop->owner = pthread_self();
     loop->next_id = 1;
     loop->tail = &loop->head;
+    sigemptyset(&loop->caught);
     pthread_mutex_init(&loop->lock, NULL);
     pthread_cond_init(&loop->ran, NULL);
     return loop;
@@ -244,9 +248,14 @@ int
 vmm_loop_catch_signal(VmmLoop *loop, int signo, VmmLoopFunc func, void *data)
 {
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    sigset_t one;
 
     if (signo <= 0 || signo >= MAX_SIGNAL)
         return -EINVAL;
+    sigemptyset(&one);
+    sigaddset(&one, signo);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+    sigaddset(&loop->caught, signo);
     signal_handlers[signo].func = func;
     signal_handlers[signo].data = data;
     signal_handlers[signo].loop = loop;
@@ -299,10 +308,17 @@ vmm_loop_run(VmmLoop *loop)
 {
     struct pollfd *fds = NULL;
     size_t *index = NULL, cap = 0;
+    sigset_t wait_mask;
 
+    /* the signals we catch come only while we wait */
+    pthread_sigmask(SIG_SETMASK, NULL, &wait_mask);
+    for (int s = 1; s < MAX_SIGNAL; s++)
+        if (sigismember(&loop->caught, s) == 1)
+            sigdelset(&wait_mask, s);
     while (!loop->quit) {
         size_t n = 1;
         int64_t now = now_ms(), timeout = -1;
+        struct timespec ts;
         uint64_t count;
         ssize_t r;
 
@@ -324,7 +340,9 @@ vmm_loop_run(VmmLoop *loop)
                 timeout = w->due_ms > now ? w->due_ms - now : 0;
             }
         }
-        if (poll(fds, n, timeout > INT32_MAX ? INT32_MAX : (int)timeout) < 0 && errno != EINTR)
+        ts.tv_sec = timeout / 1000;
+        ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+        if (ppoll(fds, n, timeout < 0 ? NULL : &ts, &wait_mask) < 0 && errno != EINTR)
             abort();
         if (fds[0].revents) {
             do
@@ -396,13 +414,22 @@ vmm_loop_free(VmmLoop *loop)
     if (!loop)
         return;
     vmm_loop_close(loop);
-    /* its signals stay caught, but run nothing: not on the next loop */
+    /* its signals stay caught (and blocked), but run nothing: not on
+     * the next loop.  One that came since its last wait is pending,
+     * blocked: let it in here, where it runs nothing, rather than at the
+     * next loop's wait. */
     for (int s = 1; s < MAX_SIGNAL; s++) {
+        sigset_t one;
+
         if (signal_handlers[s].loop != loop)
             continue;
         signal_handlers[s].loop = NULL;
         signal_handlers[s].func = NULL;
         signal_handlers[s].data = NULL;
+        sigemptyset(&one);
+        sigaddset(&one, s);
+        pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+        pthread_sigmask(SIG_BLOCK, &one, NULL);
         signal_pending[s] = 0;
     }
     close(loop->wake_fd);

@@ -50,8 +50,13 @@ void vmm_loop_post(VmmLoop *loop, VmmLoopFunc func, void *data, VmmLoopFunc dest
  * @func at once. */
 bool vmm_loop_call(VmmLoop *loop, VmmLoopFunc func, void *data);
 
-/* @func runs on the loop when @signo (SIGTERM, SIGINT…) arrives, on
- * whichever thread it was delivered.  A signal belongs to the last loop
- * that caught it; once that loop is freed, it stays caught (sigaction)
- * but runs nothing. */
+/* @func runs on the loop when @signo (SIGTERM, SIGINT…) arrives.  The
+ * calling thread blocks @signo, and so do the threads it starts from
+ * then on: the loop takes it only while it waits for events, so that it
+ * interrupts no other system call (a KVM ioctl at start-up, say).  Call
+ * it on the loop's thread before other threads start (a signal sent to
+ * one of them alone, not to the process, does not come).  A signal
+ * belongs to the last loop that caught it; once that loop is freed (on
+ * its thread), it stays caught (sigaction) and blocked, but runs
+ * nothing. */
 int vmm_loop_catch_signal(VmmLoop *loop, int signo, VmmLoopFunc func, void *data);

@@ -452,6 +452,13 @@ int main(int argc, char **argv)
                 strerror(errno));
         return VMM_STATUS_ERROR;
     }
+    /* before the sockets and the threads: a signal during start-up
+     * waits for the loop (see vmm_loop_catch_signal), which ends the VM
+     * and cleans up, rather than killing the process on the spot with
+     * its sockets left behind, or failing a system call it interrupts */
+    vmm_loop_catch_signal(inst.loop, SIGTERM, on_signal, &inst);
+    vmm_loop_catch_signal(inst.loop, SIGINT, on_signal, &inst);
+    vmm_loop_catch_signal(inst.loop, SIGHUP, on_signal, &inst);
     console = vmm_console_new(o.serial ? o.serial : "stdio", inst.loop, &err);
     if (!console) {
         fprintf(stderr, "vireo-vmm: --serial: %s\n", err.message);
@@ -502,10 +509,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "vireo-vmm: --control: %s\n", err.message);
         vmm_instance_quit(&inst, VMM_STATUS_ERROR);
     }
-    vmm_loop_catch_signal(inst.loop, SIGTERM, on_signal, &inst);
-    vmm_loop_catch_signal(inst.loop, SIGINT, on_signal, &inst);
-    vmm_loop_catch_signal(inst.loop, SIGHUP, on_signal, &inst);
-
     if (inst.state != VMM_STATE_STOPPED)
         vmm_loop_run(inst.loop);
 

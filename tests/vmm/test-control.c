@@ -1817,6 +1817,37 @@ static void test_deaf_client(void)
     assert_quiet(live);
 }
 
+/* SIGTERM as soon as the control socket is there, while the VM is still
+ * booting and the server not yet up: the VMM ends as it does for any
+ * SIGTERM, and takes its socket with it */
+static void test_sigterm_at_start(void)
+{
+    if (!vmm_test_have_kvm())
+        return;
+    for (guint round = 0; round < 6; round++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmmLive) live = vmm_live_spawn("timer", "forever=1", 1,
+                                                 NULL, &error);
+        g_autofree char *err = NULL;
+        gint64 deadline = g_get_monotonic_time() + TIMEOUT * G_USEC_PER_SEC;
+
+        g_assert_no_error(error);
+        while (!g_file_test(live->control_path, G_FILE_TEST_EXISTS)) {
+            g_assert_nonnull(g_subprocess_get_identifier(live->proc));
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            g_usleep(200);
+        }
+        /* at once, then a little later each round */
+        g_usleep(round * 1000 + (guint)g_test_rand_int_range(0, 1000));
+        g_subprocess_send_signal(live->proc, SIGTERM);
+        assert_ends(live, 0);
+        err = vmm_live_stderr(live);
+        g_assert_nonnull(strstr(err, "terminated by a signal"));
+        g_assert_false(g_file_test(live->control_path, G_FILE_TEST_EXISTS));
+        assert_quiet(live);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -1834,5 +1865,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/control/crowd/power-off", test_crowd_power_off);
     g_test_add_func("/vmm/control/silent-clients", test_silent_clients);
     g_test_add_func("/vmm/control/deaf-client", test_deaf_client);
+    g_test_add_func("/vmm/control/sigterm-at-start", test_sigterm_at_start);
     return g_test_run();
 }

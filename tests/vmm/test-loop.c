@@ -975,8 +975,8 @@ test_signal_raise(void)
     g_assert_cmpint(vmm_loop_catch_signal(loop, 0, on_caught, &c), ==, -EINVAL);
     g_assert_cmpint(vmm_loop_catch_signal(loop, 65, on_caught, &c), ==, -EINVAL);
     g_assert_cmpint(vmm_loop_catch_signal(loop, SIGUSR2, on_caught, &c), ==, 0);
-    /* the handler runs on this thread, inside a post; its function at
-     * the next turn */
+    /* blocked until the loop waits next, on this thread; its function
+     * at the turn after */
     vmm_loop_post(loop, raise_usr2, NULL, NULL);
     run_guarded(loop);
     g_assert_cmpint(c.caught, ==, 1);
@@ -990,11 +990,11 @@ typedef struct {
 } Killer;
 
 static gpointer
-kill_self_thread(gpointer data)
+kill_process_thread(gpointer data)
 {
     Killer *k = data;
 
-    g_assert_cmpint(pthread_kill(pthread_self(), SIGUSR2), ==, 0);
+    g_assert_cmpint(kill(getpid(), SIGUSR2), ==, 0);
     g_atomic_int_set(&k->sent, 1);
     return NULL;
 }
@@ -1004,7 +1004,7 @@ start_killer(void *data)
 {
     Killer *k = data;
 
-    k->thread = g_thread_new("killer", kill_self_thread, k);
+    k->thread = g_thread_new("killer", kill_process_thread, k);
 }
 
 static void
@@ -1015,13 +1015,89 @@ test_signal_other_thread(void)
     Killer k = {0};
 
     g_assert_cmpint(vmm_loop_catch_signal(loop, SIGUSR2, on_caught, &c), ==, 0);
-    /* delivered to (and handled on) the killer's thread */
+    /* sent to the process from a thread started since (which blocks it
+     * too, as every thread does): it comes to the loop's thread */
     vmm_loop_post(loop, start_killer, &k, NULL);
     run_guarded(loop);
     g_thread_join(k.thread);
     g_assert_true(g_atomic_int_get(&k.sent));
     g_assert_cmpint(c.caught, ==, 1);
     g_assert_false(c.off_thread);
+    vmm_loop_free(loop);
+}
+
+typedef struct {
+    int wake_fd;
+    int poll_result, poll_errno;
+} Sleeper;
+
+/* a moment into the loop thread's poll: a signal, and a moment later
+ * what the poll waits for */
+static gpointer
+kill_then_write_thread(gpointer data)
+{
+    Sleeper *z = data;
+    sigset_t usr2;
+
+    /* (it inherited that block; say it, so that the loop's thread is the
+     * only one left to take the signal, however the kernel picks) */
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+    g_usleep(SETTLE_MS * 1000);
+    g_assert_cmpint(kill(getpid(), SIGUSR2), ==, 0);
+    /* (time for a signal that got in to end the poll first) */
+    g_usleep(SETTLE_MS * 1000);
+    g_assert_cmpint(write(z->wake_fd, "x", 1), ==, 1);
+    return NULL;
+}
+
+/* a system call of the loop's thread while a caught signal comes */
+static void
+poll_through_signal(void *data)
+{
+    Sleeper *z = data;
+    int fds[2];
+    struct pollfd p;
+    GThread *killer;
+
+    g_assert_cmpint(pipe(fds), ==, 0);
+    z->wake_fd = fds[1];
+    p = (struct pollfd){.fd = fds[0], .events = POLLIN};
+    killer = g_thread_new("killer", kill_then_write_thread, z);
+    z->poll_result = poll(&p, 1, GUARD_MS);
+    z->poll_errno = errno;
+    g_thread_join(killer);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void
+test_signal_no_eintr(void)
+{
+    VmmLoop *loop = new_loop();
+    Catch c = {.loop = loop};
+    Sleeper z = {.poll_result = -2};
+
+    g_assert_cmpint(vmm_loop_catch_signal(loop, SIGUSR2, on_caught, &c), ==, 0);
+    /* one before the loop ever ran, as at start-up: it waits for it */
+    g_assert_cmpint(raise(SIGUSR2), ==, 0);
+    run_guarded(loop);
+    g_assert_cmpint(c.caught, ==, 1);
+    vmm_loop_free(loop);
+
+    /* one while the loop's thread is in another system call: that call
+     * goes on (poll would fail with EINTR), the loop takes the signal
+     * once it waits */
+    loop = new_loop();
+    c = (Catch){.loop = loop};
+    g_assert_cmpint(vmm_loop_catch_signal(loop, SIGUSR2, on_caught, &c), ==, 0);
+    vmm_loop_post(loop, poll_through_signal, &z, NULL);
+    run_guarded(loop);
+    if (z.poll_result < 0)
+        g_error("poll was interrupted: %s", g_strerror(z.poll_errno));
+    g_assert_cmpint(z.poll_result, ==, 1);
+    g_assert_cmpint(c.caught, ==, 1);
     vmm_loop_free(loop);
 }
 
@@ -1196,6 +1272,7 @@ main(int argc, char **argv)
     g_test_add_func("/vmm/loop/quit/before-run", test_quit_before_run);
     g_test_add_func("/vmm/loop/signal/raise", test_signal_raise);
     g_test_add_func("/vmm/loop/signal/other-thread", test_signal_other_thread);
+    g_test_add_func("/vmm/loop/signal/no-eintr", test_signal_no_eintr);
     g_test_add_func("/vmm/loop/signal/after-free", test_signal_after_free);
     g_test_add_func("/vmm/error/set", test_error_set);
     g_test_add_func("/vmm/error/prefix", test_error_prefix);

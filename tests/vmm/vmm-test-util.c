@@ -191,7 +191,7 @@ GDBusConnection *vmm_test_connect_control(const char *path, GSubprocess *proc,
     }
 }
 
-VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
+VmmLive *vmm_live_spawn(const char *guest, const char *cmdline, guint cpus,
                         const char *const *extra_args, GError **error)
 {
     g_autoptr(VmmLive) live = g_new0(VmmLive, 1);
@@ -230,6 +230,17 @@ VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
     live->proc = g_subprocess_launcher_spawnv(
         l, (const char *const *)argv->pdata, error);
     if (!live->proc)
+        return NULL;
+    return g_steal_pointer(&live);
+}
+
+VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
+                        const char *const *extra_args, GError **error)
+{
+    g_autoptr(VmmLive) live = vmm_live_spawn(guest, cmdline, cpus,
+                                             extra_args, error);
+
+    if (!live)
         return NULL;
     live->conn = vmm_test_connect_control(live->control_path, live->proc, 20,
                                           error);

@@ -51,6 +51,10 @@ typedef struct {
  * wins); returns once the control connection is up. */
 VmmLive *vmm_live_start(const char *guest, const char *cmdline, guint cpus,
                         const char *const *extra_args, GError **error);
+/* The same, without connecting: returns once vireo-vmm was started
+ * (live->conn is NULL). */
+VmmLive *vmm_live_spawn(const char *guest, const char *cmdline, guint cpus,
+                        const char *const *extra_args, GError **error);
 /* serial output so far (the file back-end) */
 char *vmm_live_serial(VmmLive *live);
 /* vireo-vmm's messages so far */
