@@ -1047,9 +1047,15 @@ static void check_stats(Client *c, Stats *before, Stats *now)
                        now->uptime_ns);
     for (guint i = 0; i < now->vcpu_exits->len; i++) {
         if (u64_at(now->vcpu_time_ns, i) < u64_at(before->vcpu_time_ns, i))
-            report(&c->report, "vCPU %u's time went back", i);
+            report(&c->report, "vCPU %u's time went back from %"
+                   G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " ns", i,
+                   u64_at(before->vcpu_time_ns, i),
+                   u64_at(now->vcpu_time_ns, i));
         if (u64_at(now->vcpu_exits, i) < u64_at(before->vcpu_exits, i))
-            report(&c->report, "vCPU %u's exits went back", i);
+            report(&c->report, "vCPU %u's exits went back from %"
+                   G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, i,
+                   u64_at(before->vcpu_exits, i),
+                   u64_at(now->vcpu_exits, i));
     }
     g_hash_table_iter_init(&iter, before->exits);
     while (g_hash_table_iter_next(&iter, &key, &value)) {

@@ -7,7 +7,9 @@
 #include <glib/gstdio.h>
 #include <elf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot/boot.h"
@@ -15,6 +17,7 @@
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/uart.h"
+#include "kvm/vm.h"
 #include "vmm-machine.h"
 
 typedef struct {
@@ -770,6 +773,40 @@ static void test_boot_cmdline_initrd(void)
     g_unlink(initrd);
 }
 
+/* a thread that uses some CPU, as a vCPU does */
+static void *spin_thread(void *data)
+{
+    volatile guint64 n = 0;
+    gint64 end = g_get_monotonic_time() + 20000;
+
+    while (g_get_monotonic_time() < end)
+        n++;
+    return NULL;
+}
+
+/* GetStats reads each vCPU thread's CPU clock; a vCPU that ended (the
+ * guest powered off, crashed or reset) and the main loop has not torn
+ * down yet has no clock any more: its time must not drop to 0 */
+static void test_vcpu_cpu_time(void)
+{
+    struct vmm_vcpu v = {0};
+    guint64 running, ended;
+
+    g_assert_cmpuint(vmm_vcpu_cpu_time_ns(&v), ==, 0);
+    g_assert_cmpint(pthread_create(&v.thread, NULL, spin_thread, NULL), ==, 0);
+    v.thread_started = true;
+    g_assert_cmpint(pthread_getcpuclockid(v.thread, &v.cpu_clock), ==, 0);
+    g_usleep(10000);
+    running = vmm_vcpu_cpu_time_ns(&v);
+    g_assert_cmpuint(running, >, 0);
+    pthread_join(v.thread, NULL);
+    ended = vmm_vcpu_cpu_time_ns(&v);
+    g_assert_cmpuint(ended, >=, running);
+    /* what the vCPU thread read of its own clock as it ended */
+    __atomic_store_n(&v.end_cpu_ns, ended + 1000, __ATOMIC_RELEASE);
+    g_assert_cmpuint(vmm_vcpu_cpu_time_ns(&v), ==, ended + 1000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -791,5 +828,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/debug-exit/status", test_debug_exit);
     g_test_add_func("/vmm/boot/hostile", test_boot_hostile);
     g_test_add_func("/vmm/boot/cmdline-initrd", test_boot_cmdline_initrd);
+    g_test_add_func("/vmm/vcpu/cpu-time-after-exit", test_vcpu_cpu_time);
     return g_test_run();
 }

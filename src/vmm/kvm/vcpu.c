@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "kvm/vm.h"
 #include "sandbox.h"
@@ -353,6 +354,14 @@ void *vmm_vcpu_thread(void *opaque)
         }
     }
 out:
+    {
+        struct timespec ts;
+        uint64_t ns = 1; /* (0 is "still running") */
+
+        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+            ns += (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+        __atomic_store_n(&vcpu->end_cpu_ns, ns, __ATOMIC_RELEASE);
+    }
     pthread_mutex_lock(&vcpu->vm->lock);
     vcpu->vm->n_running--;
     pthread_cond_broadcast(&vcpu->vm->cond);

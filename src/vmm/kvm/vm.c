@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KVM_PATH VMM_KVM_PATH
@@ -358,11 +359,23 @@ void vmm_vm_request_stop(struct vmm_vm *vm, enum vmm_stop_reason reason,
 
 uint64_t vmm_vcpu_cpu_time_ns(struct vmm_vcpu *vcpu)
 {
+    uint64_t ns = __atomic_load_n(&vcpu->end_cpu_ns, __ATOMIC_ACQUIRE);
     struct timespec ts;
 
-    if (!vcpu->thread_started || clock_gettime(vcpu->cpu_clock, &ts) < 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    /* a thread that ended (a guest that powered off, crashed or reset,
+     * before the main loop tore the VM down) has no clock any more,
+     * and its id may be another thread's: what it read as it went */
+    if (!ns && vcpu->thread_started) {
+        if (clock_gettime(vcpu->cpu_clock, &ts) == 0)
+            ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+        else
+            ns = __atomic_load_n(&vcpu->end_cpu_ns, __ATOMIC_ACQUIRE);
+    }
+    /* (the clock read just before the thread's own last reading may be
+     * a hair above it) */
+    if (ns > vcpu->cpu_ns_read)
+        vcpu->cpu_ns_read = ns;
+    return vcpu->cpu_ns_read;
 }
 
 void vmm_vm_destroy(struct vmm_vm *vm)

@@ -43,6 +43,10 @@ struct vmm_vcpu {
     pthread_t thread;
     bool thread_started;
     clockid_t cpu_clock;
+    /* the thread's CPU time as it ended (0 before), set atomically: its
+     * clock goes with it */
+    uint64_t end_cpu_ns;
+    uint64_t cpu_ns_read; /* the most vmm_vcpu_cpu_time_ns returned */
     uint64_t exits[VMM_EXIT_N]; /* updated by the vCPU, read atomically */
 };
 
@@ -101,7 +105,8 @@ void vmm_vm_destroy(struct vmm_vm *vm);
 /* Called by vCPU threads and devices: stop every vCPU and report once. */
 void vmm_vm_request_stop(struct vmm_vm *vm, enum vmm_stop_reason reason,
                          int status);
-/* Total CPU time of a vCPU thread in ns. */
+/* Total CPU time of a vCPU thread in ns, also once the thread has
+ * ended; it never goes back.  One thread calls it (the main loop). */
 uint64_t vmm_vcpu_cpu_time_ns(struct vmm_vcpu *vcpu);
 
 /* Checks that /dev/kvm can be used, printing why not.  Returns an open fd
