@@ -272,8 +272,9 @@ char *vmm_live_stderr(VmmLive *live)
     return file_text(live->err_path);
 }
 
-gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
-                              guint timeout_s)
+gboolean vmm_live_wait_serial_until(VmmLive *live, VmmSerialDone done,
+                                    gpointer data, const char *what,
+                                    guint timeout_s)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
     gboolean running = TRUE;
@@ -284,7 +285,7 @@ gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
 
         running = g_subprocess_get_identifier(live->proc) != NULL;
         text = vmm_live_serial(live);
-        if (strstr(text, needle))
+        if (done(text, data))
             return TRUE;
         g_main_context_iteration(NULL, FALSE);
         g_usleep(10000);
@@ -293,10 +294,24 @@ gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
         g_autofree char *out = vmm_live_serial(live);
         g_autofree char *err = vmm_live_stderr(live);
 
-        g_test_message("no \"%s\" on the serial port\n--- serial ---\n%s\n"
-                       "--- stderr ---\n%s", needle, out, err);
+        g_test_message("no %s on the serial port\n--- serial ---\n%s\n"
+                       "--- stderr ---\n%s", what, out, err);
     }
     return FALSE;
+}
+
+static gboolean has_needle(const char *text, gpointer needle)
+{
+    return strstr(text, needle) != NULL;
+}
+
+gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
+                              guint timeout_s)
+{
+    g_autofree char *what = g_strdup_printf("\"%s\"", needle);
+
+    return vmm_live_wait_serial_until(live, has_needle, (gpointer)needle,
+                                      what, timeout_s);
 }
 
 int vmm_live_wait_exit(VmmLive *live, guint timeout_s)

@@ -64,6 +64,12 @@ char *vmm_live_stderr(VmmLive *live);
  * ends first */
 gboolean vmm_live_wait_serial(VmmLive *live, const char *needle,
                               guint timeout_s);
+/* the same, until @done says the serial output so far will do; @what
+ * names it in the log */
+typedef gboolean (*VmmSerialDone)(const char *text, gpointer data);
+gboolean vmm_live_wait_serial_until(VmmLive *live, VmmSerialDone done,
+                                    gpointer data, const char *what,
+                                    guint timeout_s);
 /* waits for the process to exit; returns its status or -1 (killed) */
 int vmm_live_wait_exit(VmmLive *live, guint timeout_s);
 void vmm_live_free(VmmLive *live);
