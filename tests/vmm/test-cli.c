@@ -1,7 +1,7 @@
 /* test-cli.c: vireo-vmm's command line: every bad argument is refused
  * with a clear message and status 2 before any guest runs; no /dev/kvm,
  * or no permission to use it, says how to fix it; --help documents every
- * option.
+ * option; a headless VM maps none of the libraries the core left.
  *
  * The KVM cases run vireo-vmm as a user who may not open /dev/kvm
  * (setpriv, as root) and in a mount namespace whose /dev is empty
@@ -349,6 +349,79 @@ static void test_help(void)
     }
 }
 
+/* the libraries a live vireo-vmm has mapped, from /proc/PID/maps */
+static char *maps_of(GSubprocess *proc)
+{
+    g_autofree char *path = g_strdup_printf(
+        "/proc/%s/maps", g_subprocess_get_identifier(proc));
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+/* The core links libc alone (bench/vmm/README.md: GLib's pages alone
+ * would be the whole memory budget): a headless VM without --control
+ * maps no GLib, no libseccomp (the filters are built in) and no
+ * libvncserver; --control brings GLib and GIO with its module. */
+static void test_libraries(void)
+{
+    static const char *const absent[] = {
+        "libglib-2.0", "libgio-2.0", "libgobject-2.0", "libseccomp",
+        "libvncserver", "vireo-vmm-control.so", "vireo-vmm-display.so",
+    };
+    g_autofree char *guest = vmm_test_guest("hello");
+    g_autofree char *dir = NULL, *serial = NULL, *serial_arg = NULL;
+    g_autofree char *maps = NULL;
+    g_autofree char *vmm = vmm_test_binary();
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(VmmLive) live = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 deadline;
+
+    if (!vmm_test_have_kvm())
+        return;
+    dir = g_dir_make_tmp("vireo-cli-XXXXXX", &error);
+    g_assert_no_error(error);
+    serial = g_build_filename(dir, "serial.log", NULL);
+    serial_arg = g_strconcat("file:", serial, NULL);
+    proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE, &error, vmm,
+                            "--memory", "32M", "--kernel", guest, "--serial",
+                            serial_arg, "--cmdline", "wait=1", NULL);
+    g_assert_no_error(error);
+    /* the guest is up and idle once it says so */
+    deadline = g_get_monotonic_time() + TIMEOUT * G_USEC_PER_SEC;
+    for (;;) {
+        g_autofree char *out = NULL;
+
+        if (g_file_get_contents(serial, &out, NULL, NULL) &&
+            strstr(out, "waiting"))
+            break;
+        if (g_get_monotonic_time() > deadline)
+            g_error("the guest did not say \"waiting\" in %d s", TIMEOUT);
+        g_usleep(10000);
+    }
+    maps = maps_of(proc);
+    g_assert_nonnull(strstr(maps, "/libc.so"));
+    for (gsize i = 0; i < G_N_ELEMENTS(absent); i++)
+        if (strstr(maps, absent[i]))
+            g_error("vireo-vmm without --control maps %s:\n%s", absent[i],
+                    maps);
+    g_subprocess_force_exit(proc);
+    g_subprocess_wait(proc, NULL, NULL);
+    g_unlink(serial);
+    g_rmdir(dir);
+
+    /* the check sees a library that is there: the control module's */
+    live = vmm_live_start("hello", "wait=1", 1, NULL, &error);
+    g_assert_no_error(error);
+    g_clear_pointer(&maps, g_free);
+    maps = maps_of(live->proc);
+    g_assert_nonnull(strstr(maps, "vireo-vmm-control.so"));
+    g_assert_nonnull(strstr(maps, "libgio-2.0"));
+    g_assert_null(strstr(maps, "libseccomp"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -356,5 +429,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmm/cli/bad-files", test_bad_files);
     g_test_add_func("/vmm/cli/no-kvm", test_no_kvm);
     g_test_add_func("/vmm/cli/help", test_help);
+    g_test_add_func("/vmm/cli/libraries", test_libraries);
     return g_test_run();
 }
